@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { collectLevelSchema, localeSchema, reportFormatSchema } from '../config/schema';
+
+/**
+ * The data that crosses the workflow boundary. Small by design: app keys, window bounds,
+ * counts and file paths — never records, tokens or passwords.
+ */
+
+export const reportWindowSchema = z.object({
+  kind: z.enum(['range', 'daily', 'weekly']),
+  from: z.string(),
+  to: z.string(),
+  timezone: z.string(),
+  label: z.string(),
+});
+
+/** What `temporal workflow start --input` or our CLI passes to `reportWorkflow`. */
+export const reportRequestSchema = z.object({
+  /** App key from the worker's configuration. */
+  app: z.string().min(1),
+  /** `YYYY-MM-DD` (whole local day) or an ISO timestamp with offset (exact bound). */
+  from: z.string().min(1),
+  /** `YYYY-MM-DD` (inclusive local day) or an ISO timestamp with offset (exclusive bound). */
+  to: z.string().min(1),
+  level: collectLevelSchema.optional(),
+  formats: z.array(reportFormatSchema).optional(),
+  locale: localeSchema.optional(),
+  notify: z.boolean().optional(),
+});
+export type ReportRequest = z.infer<typeof reportRequestSchema>;
+
+/** The request after the worker resolved it against its configuration. */
+export const reportPlanSchema = z.object({
+  app: z.string(),
+  appName: z.string(),
+  window: reportWindowSchema,
+  level: collectLevelSchema,
+  formats: z.array(reportFormatSchema),
+  locale: localeSchema,
+  /** Folder for this report, relative to OUTPUT_DIR: `<app>/<kind>/<label>`. */
+  folder: z.string(),
+  /** Scratch folder for raw records while collecting, relative to OUTPUT_DIR. */
+  workDir: z.string(),
+});
+export type ReportPlan = z.infer<typeof reportPlanSchema>;
+
+export const logCollectionSchema = z.object({
+  /** What Dify's `total` said the window holds (first page). */
+  expected: z.number(),
+  fetched: z.number(),
+  duplicates: z.number(),
+  /** Records that failed validation, kept aside with the reason. */
+  invalid: z.number(),
+  pages: z.number(),
+  /** Raw log records, NDJSON gzip, relative to OUTPUT_DIR. */
+  file: z.string(),
+});
+export type LogCollection = z.infer<typeof logCollectionSchema>;
+
+export const detailCollectionSchema = z.object({
+  runs: z.number(),
+  detailsFetched: z.number(),
+  detailFailures: z.number(),
+  nodesFetched: z.number(),
+  nodeFailures: z.number(),
+  file: z.string(),
+});
+export type DetailCollection = z.infer<typeof detailCollectionSchema>;
+
+export const completenessSchema = z.object({
+  level: collectLevelSchema,
+  expected: z.number(),
+  fetched: z.number(),
+  duplicates: z.number(),
+  invalid: z.number(),
+  detailFailures: z.number(),
+  nodeFailures: z.number(),
+  complete: z.boolean(),
+  /** One human line, e.g. `complete: 120 of 120 runs, details for all`. */
+  line: z.string(),
+});
+export type Completeness = z.infer<typeof completenessSchema>;
+
+export const reportSummarySchema = z.object({
+  app: z.string(),
+  window: reportWindowSchema,
+  folder: z.string(),
+  files: z.array(z.string()),
+  runs: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  users: z.number(),
+  totalTokens: z.number(),
+  cost: z.record(z.string(), z.number()),
+  p95ElapsedSeconds: z.number().nullable(),
+  completeness: completenessSchema,
+});
+export type ReportSummary = z.infer<typeof reportSummarySchema>;
+
+export const progressSchema = z.object({
+  phase: z.enum(['starting', 'collecting-logs', 'collecting-details', 'rendering', 'done', 'failed']),
+  logsFetched: z.number(),
+  logsExpected: z.number().nullable(),
+  detailsFetched: z.number(),
+  folder: z.string().nullable(),
+});
+export type Progress = z.infer<typeof progressSchema>;

@@ -1,0 +1,88 @@
+/**
+ * The data a simulated Dify serves. Records are kept in the newest wire shape (integer
+ * timestamps, objects for inputs/outputs); the server converts them per era profile.
+ */
+export interface SimulatedEndUser {
+  id: string;
+  type: 'service_api' | 'browser';
+  is_anonymous: boolean;
+  session_id: string;
+}
+
+export interface SimulatedAccount {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export interface SimulatedRunRecord {
+  id: string;
+  version: string;
+  status: 'running' | 'succeeded' | 'failed' | 'stopped' | 'partial-succeeded';
+  triggered_from: string;
+  error: string | null;
+  elapsed_time: number;
+  total_tokens: number;
+  total_steps: number;
+  created_at: number;
+  finished_at: number | null;
+  exceptions_count: number;
+  workflow_id: string;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown> | null;
+}
+
+export interface SimulatedNodeExecution {
+  id: string;
+  index: number;
+  predecessor_node_id: string | null;
+  node_id: string;
+  node_type: string;
+  title: string;
+  inputs: Record<string, unknown> | null;
+  process_data: Record<string, unknown> | null;
+  outputs: Record<string, unknown> | null;
+  status: string;
+  error: string | null;
+  elapsed_time: number;
+  execution_metadata: { total_tokens?: number; total_price?: number | string; currency?: string } | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface SimulatedLog {
+  /** Log id (`workflow_app_logs.id`). */
+  id: string;
+  created_from: 'service-api' | 'web-app' | 'installed-app';
+  created_by_role: 'end_user' | 'account';
+  created_by_account: SimulatedAccount | null;
+  created_by_end_user: SimulatedEndUser | null;
+  created_at: number;
+  run: SimulatedRunRecord;
+  /** Node executions in execution order (the server returns them by `index` descending). */
+  nodes: SimulatedNodeExecution[];
+}
+
+export interface SimulatedApp {
+  /** Console app id (UUID). */
+  id: string;
+  name: string;
+  mode: 'workflow' | 'advanced-chat' | 'chat' | 'completion' | 'agent-chat';
+  /** Service API key (`app-…`). */
+  apiToken: string;
+  status: 'normal' | 'abnormal';
+  enableApi: boolean;
+  logs: SimulatedLog[];
+}
+
+export interface SimulatedConsoleUser {
+  id: string;
+  name: string;
+  email: string;
+  password: string;
+}
+
+export interface DifyStore {
+  apps: SimulatedApp[];
+  consoleUsers: SimulatedConsoleUser[];
+}

@@ -1,0 +1,123 @@
+import { DateTime, IANAZone } from 'luxon';
+
+/**
+ * Report windows: half-open [from, to) intervals in absolute time, labelled in the report's
+ * time zone. Pure and deterministic, so both workflows and the CLI import it.
+ */
+export type WindowKind = 'range' | 'daily' | 'weekly';
+
+export interface ReportWindow {
+  kind: WindowKind;
+  /** Inclusive start, ISO 8601 with the report zone's offset. */
+  from: string;
+  /** Exclusive end, ISO 8601 with the report zone's offset. */
+  to: string;
+  timezone: string;
+  /** Folder-safe label: `2025-03-01`, `2025-W09`, `2025-03-01_2025-03-07`. */
+  label: string;
+}
+
+export class WindowError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'WindowError';
+  }
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+export function isValidTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+function zoneOrThrow(timezone: string): void {
+  if (!isValidTimeZone(timezone)) {
+    throw new WindowError('REPORT_TIMEZONE', `unknown time zone "${timezone}"; use an IANA name such as Asia/Shanghai or UTC`);
+  }
+}
+
+function iso(dt: DateTime): string {
+  return dt.toISO({ suppressMilliseconds: true }) ?? '';
+}
+
+function parseBound(field: '--from' | '--to', value: string, timezone: string): { at: DateTime; dateOnly: boolean } {
+  const trimmed = value.trim();
+  if (DATE_ONLY.test(trimmed)) {
+    const at = DateTime.fromISO(trimmed, { zone: timezone });
+    if (!at.isValid) throw new WindowError(field, `"${value}" is not a calendar date; use YYYY-MM-DD`);
+    return { at: at.startOf('day'), dateOnly: true };
+  }
+  const at = DateTime.fromISO(trimmed, { setZone: true });
+  if (!at.isValid) {
+    throw new WindowError(field, `"${value}" is not a date; use YYYY-MM-DD or an ISO timestamp with offset such as 2025-03-01T08:00:00+08:00`);
+  }
+  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed)) {
+    throw new WindowError(field, `"${value}" has no UTC offset; add one (e.g. Z or +08:00) or give a plain date`);
+  }
+  return { at: at.setZone(timezone), dateOnly: false };
+}
+
+/**
+ * An ad-hoc range: plain dates are whole local days with an inclusive `--to`;
+ * timestamps with an offset are exact half-open bounds.
+ */
+export function rangeWindow(fromArg: string, toArg: string, timezone: string): ReportWindow {
+  zoneOrThrow(timezone);
+  const from = parseBound('--from', fromArg, timezone);
+  const to = parseBound('--to', toArg, timezone);
+  const end = to.dateOnly ? to.at.plus({ days: 1 }).startOf('day') : to.at;
+  if (end <= from.at) {
+    throw new WindowError('--from', `${fromArg} is not before ${toArg}; --from must come before --to`);
+  }
+  let label: string;
+  if (from.dateOnly && to.dateOnly) {
+    const first = from.at.toISODate() ?? '';
+    const last = to.at.toISODate() ?? '';
+    label = first === last ? first : `${first}_${last}`;
+  } else {
+    label = `${from.at.toFormat("yyyy-MM-dd'T'HHmmss")}_${end.toFormat("yyyy-MM-dd'T'HHmmss")}`;
+  }
+  return { kind: 'range', from: iso(from.at), to: iso(end), timezone, label };
+}
+
+/** The previous local calendar day before `scheduledTime`. */
+export function dailyWindow(scheduledTime: string | Date, timezone: string): ReportWindow {
+  zoneOrThrow(timezone);
+  const at = toZoned(scheduledTime, timezone);
+  const end = at.startOf('day');
+  const start = end.minus({ days: 1 }).startOf('day');
+  return { kind: 'daily', from: iso(start), to: iso(end), timezone, label: start.toISODate() ?? '' };
+}
+
+/** The previous ISO week (Monday 00:00 to Monday 00:00 local) before `scheduledTime`. */
+export function weeklyWindow(scheduledTime: string | Date, timezone: string): ReportWindow {
+  zoneOrThrow(timezone);
+  const at = toZoned(scheduledTime, timezone);
+  const end = at.startOf('week');
+  const start = end.minus({ weeks: 1 }).startOf('week');
+  return { kind: 'weekly', from: iso(start), to: iso(end), timezone, label: start.toFormat("kkkk-'W'WW") };
+}
+
+function toZoned(value: string | Date, timezone: string): DateTime {
+  const dt = typeof value === 'string' ? DateTime.fromISO(value, { setZone: true }) : DateTime.fromJSDate(value);
+  return dt.setZone(timezone);
+}
+
+/** Every local calendar date the window touches, for zero-filled daily rows. */
+export function localDates(window: Pick<ReportWindow, 'from' | 'to' | 'timezone'>): string[] {
+  const start = DateTime.fromISO(window.from, { zone: window.timezone }).startOf('day');
+  const end = DateTime.fromISO(window.to, { zone: window.timezone });
+  const dates: string[] = [];
+  for (let day = start; day < end; day = day.plus({ days: 1 }).startOf('day')) {
+    dates.push(day.toISODate() ?? '');
+  }
+  return dates;
+}
+
+/** Unix seconds of a window bound. */
+export function epochSeconds(isoTime: string): number {
+  return Math.floor(DateTime.fromISO(isoTime, { setZone: true }).toSeconds());
+}
