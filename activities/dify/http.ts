@@ -1,0 +1,145 @@
+import { Agent } from 'undici';
+import { DifyError, isDifyError } from './errors';
+import { backoffDelay, sleep } from './retry';
+
+/**
+ * The transport under the Dify client: one keep-alive connection pool per client, one
+ * request per call with header and body timeouts, and the in-process retry loop.
+ * It knows nothing about Dify's endpoints; callers interpret responses.
+ */
+
+export type HeaderValue = string | string[] | undefined;
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, HeaderValue>;
+  text: string;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  /** Path below the base URL, starting with `/`. */
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
+  json?: unknown;
+}
+
+export interface HttpOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseDelayMs: number;
+  maxRetryAfterMs: number;
+  /** Removes secrets from any text that ends up in an error message. */
+  redact: (text: string) => string;
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  return errorCode((error as { cause?: unknown }).cause);
+}
+
+export class HttpTransport {
+  private readonly agent: Agent;
+  private readonly origin: string;
+  private readonly basePath: string;
+
+  constructor(private readonly options: HttpOptions) {
+    const url = new URL(options.baseUrl);
+    this.origin = url.origin;
+    // Dify may live under a path prefix behind a reverse proxy (https://host/dify).
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+  }
+
+  /** One attempt. Transport failures become retryable `timeout` / `network` DifyErrors. */
+  async send(request: HttpRequest, what: string): Promise<HttpResponse> {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) search.append(key, String(value));
+    }
+    const query = search.toString();
+    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    let body: string | undefined;
+    if (request.json !== undefined) {
+      body = JSON.stringify(request.json);
+      headers['content-type'] = 'application/json';
+    }
+    try {
+      const response = await this.agent.request({
+        origin: this.origin,
+        path: `${this.basePath}${request.path}${query ? `?${query}` : ''}`,
+        method: request.method,
+        headers,
+        body,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, text };
+    } catch (error) {
+      throw this.transportError(error, what);
+    }
+  }
+
+  private transportError(error: unknown, what: string): DifyError {
+    const code = errorCode(error);
+    const detail = this.options.redact(error instanceof Error ? error.message : String(error));
+    if (code !== undefined && TIMEOUT_CODES.has(code)) {
+      return new DifyError('timeout', `Dify did not answer ${what} within ${this.options.timeoutMs} ms (${detail}); raise DIFY_REQUEST_TIMEOUT_MS if Dify is just slow`, {
+        setting: 'DIFY_REQUEST_TIMEOUT_MS',
+      });
+    }
+    if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_URL') {
+      return new DifyError('config', `cannot send ${what} (${detail}); check DIFY_BASE_URL`, { setting: 'DIFY_BASE_URL', retryable: false });
+    }
+    const known = code !== undefined && NETWORK_CODES.has(code);
+    return new DifyError('network', `could not reach Dify for ${what} (${known ? `${code}: ` : ''}${detail}); check DIFY_BASE_URL and that Dify is up`, {
+      setting: 'DIFY_BASE_URL',
+    });
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, throws a non-retryable error, or retries run out.
+   * A Retry-After longer than `maxRetryAfterMs` is not slept through here: the error goes
+   * up at once with `retryAfterMs`, so the orchestrator can wait without holding a worker slot.
+   */
+  async withRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isDifyError(error) || !error.retryable) throw error;
+        if (error.retryAfterMs !== undefined && error.retryAfterMs > this.options.maxRetryAfterMs) throw error;
+        if (retry >= this.options.maxRetries) {
+          if (this.options.maxRetries === 0) throw error;
+          throw error.withMessage(`${error.message}; gave up after ${retry + 1} attempts (DIFY_MAX_RETRIES=${this.options.maxRetries})`);
+        }
+        const delay = error.retryAfterMs ?? backoffDelay(retry, this.options.retryBaseDelayMs);
+        await sleep(delay);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** Set-Cookie values of a response, always as a list. */
+export function setCookies(headers: Record<string, HeaderValue>): string[] {
+  const value = headers['set-cookie'];
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+export function headerValue(headers: Record<string, HeaderValue>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

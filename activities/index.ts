@@ -1,0 +1,67 @@
+import { Context } from '@temporalio/activity';
+import type { DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
+import { findApp, type AppConfig, type Settings } from '../config/load';
+import { collectLogPages } from './collect-logs';
+import { collectRunDetails } from './collect-details';
+import { DifyClient } from './dify/client';
+import { withFailureMapping } from './failures';
+import { planReport } from './plan';
+import { renderReportFolder } from './render';
+import { removeFolder, resolveInside } from './storage';
+
+export interface ActivityDependencies {
+  settings: Settings;
+  /** Overridable so tests can shorten retry delays; production uses the defaults. */
+  createDifyClient?: (app: AppConfig, secrets: readonly string[]) => DifyClient;
+}
+
+function defaultDifyClient(app: AppConfig, secrets: readonly string[]): DifyClient {
+  return new DifyClient({ ...app.dify, secrets: [...secrets] });
+}
+
+/**
+ * The activities of the report workflow. Inputs and results are app keys, windows, counts
+ * and file paths: secrets are resolved here, on the worker, from its own configuration.
+ */
+export function createActivities({ settings, createDifyClient = defaultDifyClient }: ActivityDependencies) {
+  const { outputDir, secrets } = settings;
+
+  async function withDify<T>(appKey: string, work: (dify: DifyClient, app: AppConfig) => Promise<T>): Promise<T> {
+    const app = findApp(settings, appKey);
+    const dify = createDifyClient(app, secrets);
+    try {
+      return await work(dify, app);
+    } finally {
+      await dify.close();
+    }
+  }
+
+  return {
+    async planReport(request: unknown): Promise<ReportPlan> {
+      return withFailureMapping(secrets, async () => planReport(settings, request, Context.current().info.workflowExecution.workflowId));
+    },
+
+    async collectLogs(plan: ReportPlan): Promise<LogCollection> {
+      return withFailureMapping(secrets, () => withDify(plan.app, (dify) => collectLogPages(dify, outputDir, plan)));
+    },
+
+    async collectDetails(plan: ReportPlan, logs: LogCollection): Promise<DetailCollection> {
+      return withFailureMapping(secrets, () =>
+        withDify(plan.app, (dify, app) => collectRunDetails(dify, outputDir, plan, logs.file, app.dify.concurrency)),
+      );
+    },
+
+    async renderReports(plan: ReportPlan, logs: LogCollection, details: DetailCollection, generatedAt: string): Promise<ReportSummary> {
+      return withFailureMapping(secrets, async () => {
+        return renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt);
+      });
+    },
+
+    /** Separate from rendering so a retried render still finds its inputs. */
+    async discardWorkDir(plan: ReportPlan): Promise<void> {
+      return withFailureMapping(secrets, () => removeFolder(resolveInside(outputDir, plan.workDir)));
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,92 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Files under OUTPUT_DIR. Every write goes to a temporary name first and is renamed into
+ * place, so a crash never leaves a half-written file or report folder behind.
+ */
+
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+/** Joins relative segments under `root`, refusing anything that could escape it. */
+export function resolveInside(root: string, relative: string): string {
+  const segments = relative.split('/');
+  for (const segment of segments) {
+    if (!SAFE_SEGMENT.test(segment) || segment === '..' || segment === '.') {
+      throw new Error(`unsafe path segment "${segment}" in "${relative}"`);
+    }
+  }
+  const absoluteRoot = path.resolve(root);
+  const target = path.resolve(absoluteRoot, ...segments);
+  if (!target.startsWith(absoluteRoot + path.sep)) throw new Error(`path "${relative}" escapes ${absoluteRoot}`);
+  return target;
+}
+
+export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${randomUUID()}.tmp`;
+  await writeFile(temporary, content);
+  await rename(temporary, file);
+}
+
+/** Writes records as gzip-compressed NDJSON, atomically. Returns the number written. */
+export async function writeNdjsonGz(file: string, records: Iterable<unknown> | AsyncIterable<unknown>): Promise<number> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${randomUUID()}.tmp`;
+  let count = 0;
+  async function* lines() {
+    for await (const record of records) {
+      count += 1;
+      yield `${JSON.stringify(record)}\n`;
+    }
+  }
+  await pipeline(Readable.from(lines()), createGzip(), createWriteStream(temporary));
+  await rename(temporary, file);
+  return count;
+}
+
+/** Streams the records of a gzip-compressed NDJSON file, one parsed value at a time. */
+export async function* readNdjsonGz(file: string): AsyncGenerator<unknown> {
+  const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() !== '') yield JSON.parse(line) as unknown;
+  }
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function listFiles(dir: string, suffix: string): Promise<string[]> {
+  if (!(await exists(dir))) return [];
+  const names = await readdir(dir);
+  return names.filter((name) => name.endsWith(suffix)).sort();
+}
+
+/**
+ * Replaces `target` (a folder) with `staged` in two renames, so readers see either the old
+ * report or the new one, never a mixture.
+ */
+export async function replaceFolder(staged: string, target: string): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true });
+  const previous = `${target}.${randomUUID()}.old`;
+  const hadPrevious = await exists(target);
+  if (hadPrevious) await rename(target, previous);
+  await rename(staged, target);
+  if (hadPrevious) await rm(previous, { recursive: true, force: true });
+}
+
+export async function removeFolder(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { DateTime } from 'luxon';
+import { loadSettings } from '../config/load';
+import { generateDemoStore } from '../simulator/generate';
+import { startDifyServer } from '../simulator/dify-server';
+import { createWorker } from '../worker/worker';
+import { NativeConnection } from '@temporalio/worker';
+import { connectClient } from './connection';
+import { startDevServer, type DevServer } from './dev-server';
+import { followReport, formatSummary, prepareReport, startReport } from './report';
+
+const DEMO_TIMEZONE = 'Asia/Shanghai';
+const DEMO_APP_ID = '5b0c7a6e-8d1f-4c53-9a0e-2f6b3c4d5e60';
+const DEMO_TOKEN = 'app-demo0000000000000000';
+const DEMO_CONSOLE = { email: 'demo@difyscope.local', password: 'DemoPassw0rd' };
+
+export interface DemoOptions {
+  keepRunning: boolean;
+  stateDir: string;
+  outputDir: string;
+  log: (line: string) => void;
+}
+
+/**
+ * Everything at once without a Dify: a local Temporal dev server, a simulated Dify serving a
+ * generated day of runs, the worker, and one report of that day.
+ */
+export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOptions): Promise<string> {
+  const date = DateTime.now().setZone(DEMO_TIMEZONE).minus({ days: 1 }).toISODate() ?? '2025-03-10';
+  const store = generateDemoStore({ date, timezone: DEMO_TIMEZONE, seed: 42, appId: DEMO_APP_ID, apiToken: DEMO_TOKEN, appName: 'Support bot (demo)', consoleUser: DEMO_CONSOLE });
+  const dify = await startDifyServer({ store, profile: 'cookie-base64' });
+  log(`Simulated Dify on ${dify.url} serving ${store.apps[0]?.logs.length ?? 0} runs of ${date} (${DEMO_TIMEZONE})`);
+
+  let devServer: DevServer | undefined;
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) devServer = await startDevServer(stateDir, log);
+  const temporalAddress = address ?? devServer?.address ?? 'localhost:7233';
+  const settings = loadSettings({
+    DIFY_BASE_URL: dify.url,
+    DIFY_API_TOKEN: DEMO_TOKEN,
+    DIFY_APP_ID: DEMO_APP_ID,
+    DIFY_CONSOLE_EMAIL: DEMO_CONSOLE.email,
+    DIFY_CONSOLE_PASSWORD: DEMO_CONSOLE.password,
+    APP_KEY: 'demo',
+    APP_NAME: 'Support bot (demo)',
+    REPORT_TIMEZONE: DEMO_TIMEZONE,
+    OUTPUT_DIR: outputDir,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE,
+    TEMPORAL_TASK_QUEUE: process.env.TEMPORAL_TASK_QUEUE ?? 'difyscope-demo',
+  });
+
+  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const worker = await createWorker({ settings, connection });
+  const running = worker.run();
+  try {
+    const client = await connectClient(settings, temporalAddress);
+    const prepared = prepareReport(settings, { from: date, to: date });
+    const handle = await startReport(client, settings, prepared);
+    log(`Started workflow ${prepared.workflowId}`);
+    const summary = await followReport(handle, log, process.stdout.isTTY === true);
+    for (const line of formatSummary(summary)) log(line);
+    log(`Open the reports: ${path.relative(process.cwd(), summary.folder) || summary.folder}`);
+    if (devServer) log(`Temporal Web UI: ${devServer.uiUrl}/namespaces/${settings.temporal.namespace}/workflows (frontend ${temporalAddress})`);
+    if (keepRunning) {
+      log('Demo keeps running so you can browse the Web UI; Ctrl-C stops it.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
+    await client.connection.close();
+    return summary.folder;
+  } finally {
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await devServer?.stop();
+    await dify.close();
+  }
+}

@@ -1,0 +1,113 @@
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { z } from 'zod';
+import type { Progress, ReportRequest, ReportSummary } from '../common/contracts';
+import { collectLevelSchema, localeSchema, reportFormatSchema } from '../config/schema';
+import { findApp, type Settings } from '../config/load';
+import { progressQuery, reportWorkflow } from '../workflows';
+import { rangeWindow, type ReportWindow } from '../workflows/window';
+import { UsageError } from './errors';
+
+export interface ReportCommandOptions {
+  from: string;
+  to: string;
+  app?: string;
+  level?: string;
+  formats?: string;
+  locale?: string;
+  notify?: boolean;
+}
+
+export interface PreparedReport {
+  request: ReportRequest;
+  window: ReportWindow;
+  workflowId: string;
+}
+
+function parseOption<T>(field: string, value: string | undefined, parse: (v: string) => { success: boolean; data?: T }, fix: string): T | undefined {
+  if (value === undefined) return undefined;
+  const result = parse(value);
+  if (!result.success) throw new UsageError(`${field}: "${value}" is not valid; ${fix}`);
+  return result.data;
+}
+
+/** Validates everything before anything is started: a bad range never reaches Temporal. */
+export function prepareReport(settings: Settings, options: ReportCommandOptions): PreparedReport {
+  const app = findApp(settings, options.app);
+  const window = rangeWindow(options.from, options.to, app.report.timezone);
+  const level = parseOption('--level', options.level, (v) => collectLevelSchema.safeParse(v), 'use logs, details or nodes');
+  if (level === 'nodes' && !app.dify.console) {
+    throw new UsageError('--level: nodes needs console credentials; set DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD (or DIFY_CONSOLE_TOKEN)');
+  }
+  const formats = parseOption(
+    '--formats',
+    options.formats,
+    (v) => z.array(reportFormatSchema).min(1).safeParse(v.split(',').map((format) => format.trim())),
+    'use a comma list of csv,md,json,html',
+  );
+  const locale = parseOption('--locale', options.locale, (v) => localeSchema.safeParse(v), 'use en or zh-CN');
+  const request: ReportRequest = { app: app.key, from: window.from, to: window.to, level, formats, locale, notify: options.notify };
+  return { request, window, workflowId: `range/${app.key}/${window.label}` };
+}
+
+/** Starts the report, or attaches to the one already running for the same app and range. */
+export async function startReport(client: Client, settings: Settings, prepared: PreparedReport): Promise<WorkflowHandle<typeof reportWorkflow>> {
+  return client.workflow.start(reportWorkflow, {
+    taskQueue: settings.temporal.taskQueue,
+    workflowId: prepared.workflowId,
+    args: [prepared.request],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    staticSummary: `Report ${prepared.request.app} ${prepared.window.from} → ${prepared.window.to} (${prepared.window.timezone})`,
+  });
+}
+
+function describeProgress(progress: Progress): string {
+  switch (progress.phase) {
+    case 'collecting-logs':
+      return 'collecting logs';
+    case 'collecting-details':
+      return `collecting details of ${progress.logsFetched} runs`;
+    case 'rendering':
+      return `rendering reports (${progress.logsFetched} runs)`;
+    default:
+      return progress.phase;
+  }
+}
+
+/** Prints progress until the workflow ends: one line per change, or a live line on a terminal. */
+export async function followReport(handle: WorkflowHandle<typeof reportWorkflow>, write: (line: string) => void, isTty: boolean): Promise<ReportSummary> {
+  const result = handle.result();
+  let finished = false;
+  void result.finally(() => {
+    finished = true;
+  }).catch(() => undefined);
+  let last = '';
+  while (!finished) {
+    try {
+      const progress = await handle.query(progressQuery);
+      const line = describeProgress(progress);
+      if (line !== last) {
+        if (isTty) process.stdout.write(`\r\x1b[K${line}`);
+        else write(line);
+        last = line;
+      }
+    } catch {
+      // The worker may not have picked the workflow up yet; keep waiting for the result.
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
+  }
+  if (isTty) process.stdout.write('\r\x1b[K');
+  return result;
+}
+
+export function formatSummary(summary: ReportSummary): string[] {
+  const costs = Object.entries(summary.cost)
+    .map(([currency, amount]) => `${amount} ${currency}`)
+    .join(', ');
+  return [
+    `Report ${summary.app} ${summary.window.from} → ${summary.window.to}`,
+    `  runs ${summary.runs} (succeeded ${summary.succeeded}, failed ${summary.failed}), users ${summary.users}, tokens ${summary.totalTokens}${costs ? `, cost ${costs}` : ''}`,
+    `  ${summary.completeness.line}`,
+    `  folder: ${summary.folder}`,
+  ];
+}

@@ -1,0 +1,18 @@
+import type { Settings } from '../config/load';
+import { connectWorker, createWorker } from '../worker/worker';
+
+/**
+ * Runs the worker until SIGINT/SIGTERM. The SDK's runtime turns those signals into a graceful
+ * shutdown: running activities get the grace time to finish, the rest are handed back.
+ */
+export async function runWorkerCommand(settings: Settings, log: (line: string) => void): Promise<void> {
+  const connection = await connectWorker(settings);
+  try {
+    const worker = await createWorker({ settings, connection });
+    log(`Worker polling task queue "${settings.temporal.taskQueue}" on ${settings.temporal.address ?? 'localhost:7233'} (namespace ${settings.temporal.namespace}); Ctrl-C stops it.`);
+    await worker.run();
+    log('Worker stopped.');
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,101 @@
+import type { NodeExecution } from '../activities/dify/schemas';
+import type { RunRecord } from './records';
+
+/** What the Q&A sheet reads from one run: question, attachments, answer and what was retrieved. */
+
+export interface RetrievedSegment {
+  score: number | null;
+  text: string;
+}
+
+export interface Retrieval {
+  knowledgeBases: string[];
+  documents: string[];
+  segments: RetrievedSegment[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Non-string values (numbers, objects) are shown as JSON rather than dropped. */
+function asText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+/** Cells hold LF only, so CRLF in a file always means "next record" to naive readers too. */
+export function cellText(value: string): string {
+  return value.replace(/\r\n?/g, '\n');
+}
+
+export function questionOf(record: RunRecord, questionField: string): string {
+  const own = record.inputs[questionField];
+  const value = own === undefined || own === null || own === '' ? record.inputs['sys.query'] : own;
+  return cellText(asText(value));
+}
+
+export function attachmentsOf(record: RunRecord): string[] {
+  const files = record.inputs['sys.files'];
+  if (!Array.isArray(files)) return [];
+  return files
+    .map((file: unknown) => (isRecord(file) ? (file.filename ?? file.name) : undefined))
+    .filter((name): name is string => typeof name === 'string' && name !== '');
+}
+
+/** Cut by code points so a truncated answer never ends in half an emoji or CJK surrogate pair. */
+export function truncate(value: string, maxLength: number): string {
+  const chars = Array.from(value);
+  return chars.length > maxLength ? `${chars.slice(0, maxLength).join('')}…` : value;
+}
+
+export function answerOf(record: RunRecord, answerField: string, maxLength: number): string {
+  return truncate(cellText(asText(record.outputs[answerField])), maxLength);
+}
+
+/** Dify cuts long dataset names and marks the cut with `...`; the mark is noise in a sheet. */
+function cleanName(name: string): string {
+  return name.replace(/(\.\.\.|…)$/, '').trim();
+}
+
+function positionOf(item: Record<string, unknown>, fallback: number): number {
+  const metadata = isRecord(item.metadata) ? item.metadata : {};
+  return typeof metadata.position === 'number' ? metadata.position : fallback;
+}
+
+/**
+ * Retrieval results of every knowledge-retrieval node, in execution order and, within a node,
+ * in rank order (`metadata.position`), which is the order the LLM saw them.
+ */
+export function retrievalOf(nodes: readonly NodeExecution[] | null): Retrieval {
+  const knowledgeBases: string[] = [];
+  const documents: string[] = [];
+  const segments: RetrievedSegment[] = [];
+  const retrievalNodes = (nodes ?? []).filter((node) => node.node_type === 'knowledge-retrieval').sort((a, b) => a.index - b.index);
+  for (const node of retrievalNodes) {
+    const result = node.outputs?.result;
+    if (!Array.isArray(result)) continue;
+    const items = result
+      .filter(isRecord)
+      .map((item, at) => ({ item, rank: positionOf(item, at + 1) }))
+      .sort((a, b) => a.rank - b.rank);
+    for (const { item } of items) {
+      const metadata = isRecord(item.metadata) ? item.metadata : {};
+      const dataset = typeof metadata.dataset_name === 'string' ? cleanName(metadata.dataset_name) : '';
+      const document = typeof metadata.document_name === 'string' ? cleanName(metadata.document_name) : '';
+      if (dataset !== '' && !knowledgeBases.includes(dataset)) knowledgeBases.push(dataset);
+      if (document !== '' && !documents.includes(document)) documents.push(document);
+      segments.push({
+        score: typeof metadata.score === 'number' ? metadata.score : null,
+        text: cellText(asText(item.content)),
+      });
+    }
+  }
+  return { knowledgeBases, documents, segments };
+}
+
+/** `0.8123 text…`: the score first so a reader can sort by eye; no score (keyword search) shows the text only. */
+export function segmentText(segment: RetrievedSegment): string {
+  return segment.score === null ? segment.text : `${segment.score.toFixed(4)} ${segment.text}`;
+}

@@ -1,0 +1,25 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle, quietRuntime } from './helpers/temporal';
+
+/**
+ * Every recorded history must replay on the current workflow code: a change that would break
+ * running workflows (a reordered or renamed activity, a new timer) fails here first.
+ * Record a new history with `RECORD_HISTORY=1 npm test` after an intentional, versioned change.
+ */
+describe('workflow replay', () => {
+  it('replays every recorded history without nondeterminism', async () => {
+    quietRuntime();
+    const dir = path.join(__dirname, 'histories');
+    const names = (await readdir(dir)).filter((name) => name.endsWith('.json'));
+    assert.ok(names.length > 0, 'no recorded histories in test/histories');
+    const bundle = await workflowBundle();
+    for (const name of names) {
+      const history: unknown = JSON.parse(await readFile(path.join(dir, name), 'utf8'));
+      await Worker.runReplayHistory({ workflowBundle: bundle }, history as Parameters<typeof Worker.runReplayHistory>[1], name);
+    }
+  });
+});

@@ -1,0 +1,34 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Settings } from '../config/load';
+import { createActivities, type ActivityDependencies } from '../activities';
+
+export interface WorkerConfig {
+  settings: Settings;
+  connection: NativeConnection;
+  /** Prebuilt bundle in production (see Dockerfile); the workflows path in development. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  createDifyClient?: ActivityDependencies['createDifyClient'];
+  taskQueue?: string;
+}
+
+export function workflowsPath(): string {
+  return require.resolve('../workflows');
+}
+
+/** One worker serves every configured app on one task queue. */
+export async function createWorker({ settings, connection, workflowBundle, createDifyClient, taskQueue }: WorkerConfig): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: settings.temporal.namespace,
+    taskQueue: taskQueue ?? settings.temporal.taskQueue,
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities: createActivities({ settings, createDifyClient }),
+    // Bounded so one large window cannot starve the others of Dify connections.
+    maxConcurrentActivityTaskExecutions: 8,
+    shutdownGraceTime: '20 seconds',
+  });
+}
+
+export async function connectWorker(settings: Settings): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: settings.temporal.address ?? 'localhost:7233' });
+}

@@ -1,0 +1,1 @@
+export { reportWorkflow, progressQuery } from './report';
