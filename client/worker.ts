@@ -1,3 +1,4 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Settings } from '../config/load';
 import { connectWorker, createWorker } from '../worker/worker';
 
@@ -6,6 +7,7 @@ import { connectWorker, createWorker } from '../worker/worker';
  * shutdown: running activities get the grace time to finish, the rest are handed back.
  */
 export async function runWorkerCommand(settings: Settings, log: (line: string) => void): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger(settings.logLevel.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR') });
   const connection = await connectWorker(settings);
   try {
     const worker = await createWorker({ settings, connection });

@@ -8,10 +8,6 @@ import { IANAZone } from 'luxon';
 
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = () => z.preprocess(emptyAsUndefined, z.string().trim().optional());
-const flag = (fallback: boolean) =>
-  z.preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional()).transform((value) =>
-    value === undefined ? fallback : ['true', '1', 'yes'].includes(value),
-  );
 const positiveInt = (fallback: number, max: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(max).default(fallback));
 
@@ -92,7 +88,6 @@ export const envSchema = z
     TEMPORAL_NAMESPACE: z.preprocess(emptyAsUndefined, z.string().default('default')).describe('Temporal namespace'),
     TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('difyscope')).describe('Task queue of the Difyscope worker'),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')).describe('Worker log level'),
-    NOTIFICATION_ENABLED: flag(false).describe('Send notifications (predecessor name; see the notifications section)'),
   })
   .superRefine((env, ctx) => {
     const hasPassword = env.DIFY_CONSOLE_EMAIL !== undefined || env.DIFY_CONSOLE_PASSWORD !== undefined;

@@ -41,6 +41,13 @@ const CONTAINER_NODE_TYPES = new Set(['iteration', 'loop']);
 /** Dify's pricing defaults to USD when a provider does not state a currency. */
 const DEFAULT_CURRENCY = 'USD';
 
+/** A node's price in its currency, or null when Dify recorded none (non-LLM nodes). */
+export function nodePrice(node: NodeExecution): { currency: string; amount: number } | null {
+  const amount = node.execution_metadata?.total_price;
+  if (amount === null || amount === undefined) return null;
+  return { currency: text(node.execution_metadata?.currency) ?? DEFAULT_CURRENCY, amount };
+}
+
 export const FAILED_NODE_STATUSES = new Set(['failed', 'exception']);
 
 function text(value: string | null | undefined): string | null {
@@ -64,11 +71,8 @@ export function toRunRecord(run: CollectedRun): RunRecord {
   const cost: Record<string, number> = {};
   let failedNode: string | null = null;
   for (const node of [...(nodes ?? [])].sort((a, b) => a.index - b.index)) {
-    const price = node.execution_metadata?.total_price;
-    if (price !== null && price !== undefined && !CONTAINER_NODE_TYPES.has(node.node_type)) {
-      const currency = text(node.execution_metadata?.currency) ?? DEFAULT_CURRENCY;
-      cost[currency] = (cost[currency] ?? 0) + price;
-    }
+    const price = nodePrice(node);
+    if (price !== null && !CONTAINER_NODE_TYPES.has(node.node_type)) cost[price.currency] = (cost[price.currency] ?? 0) + price.amount;
     if (failedNode === null && FAILED_NODE_STATUSES.has(node.status)) failedNode = node.title ?? node.node_id;
   }
 
