@@ -38,7 +38,7 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
 
   return {
     async planReport(request: unknown): Promise<ReportPlan> {
-      return withFailureMapping(secrets, async () => planReport(settings, request, Context.current().info.workflowExecution.workflowId));
+      return withFailureMapping(secrets, async () => planReport(settings, request, Context.current().info.workflowExecution?.workflowId ?? Context.current().info.activityId));
     },
 
     async collectLogs(plan: ReportPlan): Promise<LogCollection> {

@@ -51,8 +51,8 @@ export async function renderReportFolder(
     generatedAt,
     locale: plan.locale,
     formats: plan.formats,
-    questionField: app.report.questionField,
-    answerField: app.report.answerField,
+    questionFields: app.report.questionFields,
+    answerFields: app.report.answerFields,
     answerMaxLength: app.report.answerMaxLength,
     completeness,
   });

@@ -1,4 +1,4 @@
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
 import type { Progress, ReportRequest, ReportSummary } from '../common/contracts';
 import { collectLevelSchema, localeSchema, reportFormatSchema } from '../config/schema';
@@ -50,7 +50,7 @@ export function prepareReport(settings: Settings, options: ReportCommandOptions)
 }
 
 /** Starts the report, or attaches to the one already running for the same app and range. */
-export async function startReport(client: Client, settings: Settings, prepared: PreparedReport): Promise<WorkflowHandle<typeof reportWorkflow>> {
+export async function startReport(client: Client, settings: Settings, prepared: PreparedReport): Promise<WorkflowHandleWithFirstExecutionRunId<typeof reportWorkflow>> {
   return client.workflow.start(reportWorkflow, {
     taskQueue: settings.temporal.taskQueue,
     workflowId: prepared.workflowId,

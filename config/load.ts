@@ -1,5 +1,20 @@
+import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { envSchema, SECRET_ENV_NAMES, type CollectLevel, type ConsoleAuthMode, type Env, type Locale, type ReportFormat } from './schema';
+import {
+  configFileSchema,
+  globalEnvSchema,
+  reportEnvSchema,
+  SECRET_ENV_NAMES,
+  singleAppEnvSchema,
+  type CollectLevel,
+  type ConsoleAuthMode,
+  type FileApp,
+  type GlobalEnv,
+  type Locale,
+  type ReportEnv,
+  type ReportFormat,
+  type Weekday,
+} from './schema';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -9,6 +24,11 @@ export class ConfigError extends Error {
 }
 
 export type ConsoleCredentials = { kind: 'password'; email: string; password: string } | { kind: 'token'; token: string };
+
+export interface AppSchedules {
+  daily: { enabled: boolean; time: string; weekends: boolean };
+  weekly: { enabled: boolean; weekday: Weekday; time: string };
+}
 
 export interface AppConfig {
   key: string;
@@ -28,41 +48,63 @@ export interface AppConfig {
     timezone: string;
     locale: Locale;
     formats: ReportFormat[];
-    questionField: string;
-    answerField: string;
+    questionFields: string[];
+    answerFields: string[];
     answerMaxLength: number;
   };
+  schedules: AppSchedules;
 }
 
 export interface Settings {
   temporal: { address?: string; namespace: string; taskQueue: string };
   outputDir: string;
-  logLevel: Env['LOG_LEVEL'];
+  logLevel: GlobalEnv['LOG_LEVEL'];
+  catchupWindow: string;
   apps: AppConfig[];
+  /** Every configured secret value, for redaction. */
   secrets: string[];
 }
 
 /** One line per problem: `FIELD: what is wrong`. */
-export function formatIssues(error: z.ZodError): string {
+export function formatIssues(error: z.ZodError, prefix = ''): string {
   return error.issues
     .map((issue) => {
-      const field = issue.path.length > 0 ? issue.path.join('.') : 'config';
+      const field = issue.path.length > 0 ? prefix + issue.path.join('.') : prefix.replace(/\.$/, '') || 'config';
       const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
       return `${field}: ${message}`;
     })
     .join('\n');
 }
 
-export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings {
-  const parsed = envSchema.safeParse(source);
-  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
-  const env = parsed.data;
+function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, prefix));
+  return parsed.data;
+}
+
+function schedulesFrom(report: ReportEnv, file?: FileApp['schedules']): AppSchedules {
+  return {
+    daily: {
+      enabled: file?.daily?.enabled ?? report.DAILY_REPORT_ENABLED,
+      time: file?.daily?.time ?? report.DAILY_REPORT_TIME,
+      weekends: file?.daily?.weekends ?? report.DAILY_REPORT_WEEKENDS,
+    },
+    weekly: {
+      enabled: file?.weekly?.enabled ?? report.WEEKLY_REPORT_ENABLED,
+      weekday: file?.weekly?.weekday ?? report.WEEKLY_REPORT_DAY,
+      time: file?.weekly?.time ?? report.WEEKLY_REPORT_TIME,
+    },
+  };
+}
+
+function singleApp(source: NodeJS.ProcessEnv, report: ReportEnv): AppConfig {
+  const env = parseOrThrow(singleAppEnvSchema, source);
   const console: ConsoleCredentials | undefined = env.DIFY_CONSOLE_TOKEN
     ? { kind: 'token', token: env.DIFY_CONSOLE_TOKEN }
     : env.DIFY_CONSOLE_EMAIL && env.DIFY_CONSOLE_PASSWORD
       ? { kind: 'password', email: env.DIFY_CONSOLE_EMAIL, password: env.DIFY_CONSOLE_PASSWORD }
       : undefined;
-  const app: AppConfig = {
+  return {
     key: env.APP_KEY,
     name: env.APP_NAME ?? env.APP_KEY,
     dify: {
@@ -70,28 +112,107 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
       apiToken: env.DIFY_API_TOKEN,
       appId: env.DIFY_APP_ID,
       console,
-      consoleAuth: env.DIFY_CONSOLE_AUTH,
-      concurrency: env.DIFY_CONCURRENCY,
-      timeoutMs: env.DIFY_REQUEST_TIMEOUT_MS,
-      maxRetries: env.DIFY_MAX_RETRIES,
+      consoleAuth: report.DIFY_CONSOLE_AUTH,
+      concurrency: report.DIFY_CONCURRENCY,
+      timeoutMs: report.DIFY_REQUEST_TIMEOUT_MS,
+      maxRetries: report.DIFY_MAX_RETRIES,
     },
     collectLevel: env.DIFY_COLLECT_LEVEL ?? (console ? 'nodes' : 'details'),
     report: {
-      timezone: env.REPORT_TIMEZONE,
-      locale: env.REPORT_LOCALE,
-      formats: env.REPORT_FORMATS,
-      questionField: env.REPORT_QUESTION_FIELD,
-      answerField: env.REPORT_ANSWER_FIELD,
-      answerMaxLength: env.REPORT_ANSWER_MAX_LENGTH,
+      timezone: report.REPORT_TIMEZONE,
+      locale: report.REPORT_LOCALE,
+      formats: report.REPORT_FORMATS,
+      questionFields: report.REPORT_QUESTION_FIELDS,
+      answerFields: report.REPORT_ANSWER_FIELDS,
+      answerMaxLength: report.REPORT_ANSWER_MAX_LENGTH,
     },
+    schedules: schedulesFrom(report),
   };
-  const secrets = SECRET_ENV_NAMES.map((name) => source[name]).filter((value): value is string => typeof value === 'string' && value.length >= 4);
+}
+
+function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv): { apps: AppConfig[]; secrets: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(`DIFYSCOPE_CONFIG: cannot read "${path}"; point it at the JSON file listing your apps`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`DIFYSCOPE_CONFIG: "${path}" is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const file = parseOrThrow(configFileSchema, json, `${path}: `);
+  const problems: string[] = [];
+  const secrets: string[] = [];
+  const secretFrom = (name: string | undefined, field: string, required: boolean): string | undefined => {
+    if (name === undefined) return undefined;
+    const value = source[name]?.trim();
+    if (!value) {
+      if (required) problems.push(`${field}: environment variable ${name} is not set; export it or put it in .env`);
+      return undefined;
+    }
+    secrets.push(value);
+    return value;
+  };
+  const apps = file.apps.map((app, index): AppConfig => {
+    const at = `apps[${index}] (${app.key})`;
+    const apiToken = secretFrom(app.apiTokenEnv, `${at}.apiTokenEnv`, true) ?? '';
+    const email = app.console?.emailEnv ? source[app.console.emailEnv]?.trim() : undefined;
+    const password = secretFrom(app.console?.passwordEnv, `${at}.console.passwordEnv`, true);
+    const token = secretFrom(app.console?.tokenEnv, `${at}.console.tokenEnv`, true);
+    if (app.console?.emailEnv && !email) problems.push(`${at}.console.emailEnv: environment variable ${app.console.emailEnv} is not set`);
+    const console: ConsoleCredentials | undefined = token ? { kind: 'token', token } : email && password ? { kind: 'password', email, password } : undefined;
+    if (console && !app.consoleAppId) problems.push(`${at}.consoleAppId: is required with console credentials: the app UUID from the Dify console URL`);
+    if (app.level === 'nodes' && !console) problems.push(`${at}.level: nodes needs console credentials (console.emailEnv/passwordEnv or console.tokenEnv)`);
+    return {
+      key: app.key,
+      name: app.name ?? app.key,
+      dify: {
+        baseUrl: app.difyBaseUrl,
+        apiToken,
+        appId: app.consoleAppId,
+        console,
+        consoleAuth: app.console?.auth ?? report.DIFY_CONSOLE_AUTH,
+        concurrency: app.concurrency ?? report.DIFY_CONCURRENCY,
+        timeoutMs: report.DIFY_REQUEST_TIMEOUT_MS,
+        maxRetries: report.DIFY_MAX_RETRIES,
+      },
+      collectLevel: app.level ?? (console ? 'nodes' : 'details'),
+      report: {
+        timezone: app.timezone ?? report.REPORT_TIMEZONE,
+        locale: app.locale ?? report.REPORT_LOCALE,
+        formats: app.formats ?? report.REPORT_FORMATS,
+        questionFields: app.questionFields ?? report.REPORT_QUESTION_FIELDS,
+        answerFields: app.answerFields ?? report.REPORT_ANSWER_FIELDS,
+        answerMaxLength: app.answerMaxLength ?? report.REPORT_ANSWER_MAX_LENGTH,
+      },
+      schedules: schedulesFrom(report, app.schedules),
+    };
+  });
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return { apps, secrets };
+}
+
+/**
+ * Reads and validates every setting. Throws ConfigError listing one line per problem, each
+ * naming the variable (or file field) and how to fix it.
+ */
+export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings {
+  const global = parseOrThrow(globalEnvSchema, source);
+  const report = parseOrThrow(reportEnvSchema, source);
+  const configured = global.DIFYSCOPE_CONFIG ? fileApps(global.DIFYSCOPE_CONFIG, source, report) : { apps: [singleApp(source, report)], secrets: [] };
+  const secrets = [...SECRET_ENV_NAMES.map((name) => source[name]), ...configured.secrets].filter(
+    (value): value is string => typeof value === 'string' && value.length >= 4,
+  );
   return {
-    temporal: { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE },
-    outputDir: env.OUTPUT_DIR,
-    logLevel: env.LOG_LEVEL,
-    apps: [app],
-    secrets,
+    temporal: { address: global.TEMPORAL_ADDRESS, namespace: global.TEMPORAL_NAMESPACE, taskQueue: global.TEMPORAL_TASK_QUEUE },
+    outputDir: global.OUTPUT_DIR,
+    logLevel: global.LOG_LEVEL,
+    catchupWindow: global.SCHEDULE_CATCHUP_WINDOW,
+    apps: configured.apps,
+    secrets: [...new Set(secrets)],
   };
 }
 
@@ -106,6 +227,6 @@ export function findApp(settings: Settings, key: string | undefined): AppConfig 
 /** Replaces every configured secret value in `text` with `***`. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let result = text;
-  for (const secret of secrets) result = result.split(secret).join('***');
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) result = result.split(secret).join('***');
   return result;
 }

@@ -2,92 +2,119 @@ import { z } from 'zod';
 import { IANAZone } from 'luxon';
 
 /**
- * Every setting Difyscope reads from the environment (or `.env`). This schema is the single
- * source for validation, for the types the code uses, and for the README's configuration table.
+ * Every setting Difyscope reads: environment variables (or `.env`) and, for several apps, a
+ * JSON file named by DIFYSCOPE_CONFIG. These schemas are the single source for validation,
+ * for the types the code uses, and for the README's configuration table.
  */
 
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = () => z.preprocess(emptyAsUndefined, z.string().trim().optional());
 const positiveInt = (fallback: number, max: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(max).default(fallback));
+const flag = (fallback: boolean) =>
+  z
+    .preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'use true or false' }).optional())
+    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
 
 export const REPORT_FORMATS = ['csv', 'md', 'json', 'html'] as const;
 export const COLLECT_LEVELS = ['logs', 'details', 'nodes'] as const;
 export const CONSOLE_AUTH_MODES = ['auto', 'legacy', 'tokenpair', 'cookie', 'cookie-base64'] as const;
+export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 
 export const collectLevelSchema = z.enum(COLLECT_LEVELS);
 export const reportFormatSchema = z.enum(REPORT_FORMATS);
 export const localeSchema = z.enum(['en', 'zh-CN']);
+export const consoleAuthSchema = z.enum(CONSOLE_AUTH_MODES);
+export const weekdaySchema = z.preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() : value), z.enum(WEEKDAYS, { error: 'use a weekday name such as monday' }));
 
-const timezoneSchema = z.preprocess(
-  emptyAsUndefined,
-  z
-    .string()
-    .default('UTC')
-    .refine((zone) => IANAZone.isValidZone(zone), { message: 'unknown time zone; use an IANA name such as Asia/Shanghai or UTC' }),
-);
+export const timezoneSchema = z
+  .string()
+  .refine((zone) => IANAZone.isValidZone(zone), { message: 'unknown time zone; use an IANA name such as Asia/Shanghai or UTC' });
 
-const baseUrlSchema = z.preprocess(
-  emptyAsUndefined,
-  z
-    .string({ error: 'is required: the address of your Dify server, e.g. https://dify.example.com' })
-    .trim()
-    .refine((value) => /^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value), {
-      message: 'must be an http(s) URL such as https://dify.example.com',
-    })
-    .refine((value) => !/\/v1\/?$/.test(value), { message: 'must not end with /v1; give the server address only' })
-    .transform((value) => value.replace(/\/+$/, '')),
-);
+export const timeOfDaySchema = z
+  .string()
+  .trim()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use a 24-hour local time HH:MM such as 08:00');
 
-export const envSchema = z
+export const appKeySchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'use letters, digits, - and _ only (it names folders and workflow ids)');
+
+export const baseUrlSchema = z
+  .string({ error: 'is required: the address of your Dify server, e.g. https://dify.example.com' })
+  .trim()
+  .refine((value) => /^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value), { message: 'must be an http(s) URL such as https://dify.example.com' })
+  .refine((value) => !/\/v1\/?$/.test(value), { message: 'must not end with /v1; give the server address only' })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const consoleAppIdSchema = z.string().trim().regex(UUID, 'must be the app UUID from the Dify console URL (/app/<uuid>/…)');
+
+const formatListSchema = z.string().transform((value, ctx) => {
+  const formats = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const unknown = formats.filter((item) => !(REPORT_FORMATS as readonly string[]).includes(item));
+  if (unknown.length > 0 || formats.length === 0) {
+    ctx.addIssue({ code: 'custom', message: `unknown format ${unknown.join(',') || '(none)'}; use a comma list of ${REPORT_FORMATS.join(',')}` });
+    return z.NEVER;
+  }
+  return [...new Set(formats)] as ReportFormat[];
+});
+
+const fieldListSchema = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+/** Durations like `7d`, `12h`, `30m`: the catch-up window of schedules. */
+export const durationSchema = z
+  .string()
+  .trim()
+  .regex(/^\d+(s|m|h|d)$/, 'use a duration such as 7d, 12h or 30m');
+
+/** Settings shared by every app: Temporal, output, logging. */
+export const globalEnvSchema = z.object({
+  DIFYSCOPE_CONFIG: optionalString().describe('Path of a JSON file listing several apps (see "Several apps"); unset: one app from the DIFY_* variables'),
+  OUTPUT_DIR: z.preprocess(emptyAsUndefined, z.string().default('./outputs')).describe('Where reports and raw records are written'),
+  TEMPORAL_ADDRESS: optionalString().describe('Temporal frontend `host:port`; unset: `demo`/`dev` start an embedded dev server, others use localhost:7233'),
+  TEMPORAL_NAMESPACE: z.preprocess(emptyAsUndefined, z.string().default('default')).describe('Temporal namespace'),
+  TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('difyscope')).describe('Task queue of the Difyscope worker'),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')).describe('Worker log level'),
+  SCHEDULE_CATCHUP_WINDOW: z.preprocess(emptyAsUndefined, durationSchema.default('7d')).describe('How far back missed scheduled runs are caught up after downtime'),
+});
+
+/** Report options: per app in the JSON file, from these variables for a single app (and as the file's defaults). */
+export const reportEnvSchema = z.object({
+  REPORT_TIMEZONE: z.preprocess(emptyAsUndefined, timezoneSchema.default('UTC')).describe('IANA time zone of days and weeks in reports'),
+  REPORT_LOCALE: z.preprocess(emptyAsUndefined, localeSchema.default('en')).describe("`en` or `zh-CN` (the predecessor's sheet names and headers)"),
+  REPORT_FORMATS: z.preprocess(emptyAsUndefined, formatListSchema.default(['csv', 'md', 'json', 'html'])).describe('Comma list of report formats: `csv,md,json,html`'),
+  REPORT_QUESTION_FIELDS: z.preprocess(emptyAsUndefined, fieldListSchema.default(['query', 'sys.query'])).describe('Run inputs holding the question, first present wins'),
+  REPORT_ANSWER_FIELDS: z.preprocess(emptyAsUndefined, fieldListSchema.default(['text', 'answer', 'result'])).describe('Run outputs holding the answer, first present wins'),
+  REPORT_ANSWER_MAX_LENGTH: positiveInt(5000, 1_000_000).describe('Answers longer than this are cut in the Q&A sheet'),
+  DIFY_CONCURRENCY: positiveInt(8, 64).describe('Parallel detail/node requests to Dify per app'),
+  DIFY_REQUEST_TIMEOUT_MS: positiveInt(30_000, 600_000).describe('Timeout of one Dify request (ms)'),
+  DIFY_MAX_RETRIES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(20).default(4)).describe('In-process retries of one Dify request on 429/5xx/timeouts'),
+  DIFY_CONSOLE_AUTH: z
+    .preprocess(emptyAsUndefined, consoleAuthSchema.default('auto'))
+    .describe('Console login flavour: `auto` (from the server version), `legacy`, `tokenpair`, `cookie`, `cookie-base64`'),
+  DAILY_REPORT_ENABLED: flag(true).describe('Schedule the daily report'),
+  DAILY_REPORT_TIME: z.preprocess(emptyAsUndefined, timeOfDaySchema.default('08:00')).describe('Local time of the daily report (covers the previous local day)'),
+  DAILY_REPORT_WEEKENDS: flag(true).describe('Run the daily report on Saturday and Sunday too (false: Monday covers only Sunday)'),
+  WEEKLY_REPORT_ENABLED: flag(true).describe('Schedule the weekly report'),
+  WEEKLY_REPORT_DAY: z.preprocess(emptyAsUndefined, weekdaySchema.default('monday')).describe('Weekday of the weekly report (covers the previous ISO week)'),
+  WEEKLY_REPORT_TIME: z.preprocess(emptyAsUndefined, timeOfDaySchema.default('09:00')).describe('Local time of the weekly report'),
+});
+
+/** The one app configured by environment variables (the predecessor's names). */
+export const singleAppEnvSchema = z
   .object({
-    DIFY_BASE_URL: baseUrlSchema.describe('Dify server address, without `/v1` (required)'),
+    DIFY_BASE_URL: z.preprocess(emptyAsUndefined, baseUrlSchema).describe('Dify server address, without `/v1` (required without DIFYSCOPE_CONFIG)'),
     DIFY_API_TOKEN: z
-      .preprocess(emptyAsUndefined, z.string({ error: 'is required: the app\'s service API key (app-…) from Dify → API Access' }).trim().min(8, 'looks too short for a Dify API key'))
-      .describe('Service API key of the workflow app (`app-…`) (required)'),
-    DIFY_APP_ID: optionalString()
-      .refine((value) => value === undefined || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value), {
-        message: 'must be the app UUID from the Dify console URL (/app/<uuid>/…)',
-      })
-      .describe('Console app id (UUID); needed for node executions'),
+      .preprocess(emptyAsUndefined, z.string({ error: "is required: the app's service API key (app-…) from Dify → API Access" }).trim().min(8, 'looks too short for a Dify API key'))
+      .describe('Service API key of the workflow app (`app-…`) (required without DIFYSCOPE_CONFIG)'),
+    DIFY_APP_ID: z.preprocess(emptyAsUndefined, consoleAppIdSchema.optional()).describe('Console app id (UUID); needed for node executions'),
     DIFY_CONSOLE_EMAIL: optionalString().describe('Console account e-mail (for node executions)'),
     DIFY_CONSOLE_PASSWORD: optionalString().describe('Console account password'),
     DIFY_CONSOLE_TOKEN: optionalString().describe('Pre-issued console access token, instead of e-mail and password'),
-    DIFY_CONSOLE_AUTH: z
-      .preprocess(emptyAsUndefined, z.enum(CONSOLE_AUTH_MODES).default('auto'))
-      .describe('Console login flavour: `auto` (from the server version), `legacy`, `tokenpair`, `cookie`, `cookie-base64`'),
-    DIFY_COLLECT_LEVEL: z
-      .preprocess(emptyAsUndefined, collectLevelSchema.optional())
-      .describe('`logs`, `details` or `nodes`; default `nodes` with console credentials, else `details`'),
-    DIFY_CONCURRENCY: positiveInt(8, 64).describe('Parallel detail/node requests to Dify'),
-    DIFY_REQUEST_TIMEOUT_MS: positiveInt(30_000, 600_000).describe('Timeout of one Dify request (ms)'),
-    DIFY_MAX_RETRIES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(20).default(4)).describe('In-process retries of one Dify request on 429/5xx/timeouts'),
-    APP_KEY: z
-      .preprocess(emptyAsUndefined, z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'use letters, digits, - and _ only (it names folders and workflow ids)').default('default'))
-      .describe('Short key of the app, used in folder names and workflow ids'),
+    DIFY_COLLECT_LEVEL: z.preprocess(emptyAsUndefined, collectLevelSchema.optional()).describe('`logs`, `details` or `nodes`; default `nodes` with console credentials, else `details`'),
+    APP_KEY: z.preprocess(emptyAsUndefined, appKeySchema.default('default')).describe('Short key of the app, used in folder names and workflow ids'),
     APP_NAME: optionalString().describe('Display name of the app in reports (default: the app key)'),
-    REPORT_TIMEZONE: timezoneSchema.describe('IANA time zone of days and weeks in reports'),
-    REPORT_LOCALE: z.preprocess(emptyAsUndefined, localeSchema.default('en')).describe('`en` or `zh-CN` (the predecessor\'s sheet names and headers)'),
-    REPORT_FORMATS: z
-      .preprocess(emptyAsUndefined, z.string().default('csv,md,json,html'))
-      .transform((value, ctx) => {
-        const formats = value.split(',').map((item) => item.trim()).filter(Boolean);
-        const unknown = formats.filter((item) => !(REPORT_FORMATS as readonly string[]).includes(item));
-        if (unknown.length > 0 || formats.length === 0) {
-          ctx.addIssue({ code: 'custom', message: `unknown format ${unknown.join(',') || '(none)'}; use a comma list of ${REPORT_FORMATS.join(',')}` });
-          return z.NEVER;
-        }
-        return [...new Set(formats)] as (typeof REPORT_FORMATS)[number][];
-      })
-      .describe('Comma list of report formats: `csv,md,json,html`'),
-    REPORT_QUESTION_FIELD: z.preprocess(emptyAsUndefined, z.string().default('query')).describe('Run input holding the question (falls back to `sys.query`)'),
-    REPORT_ANSWER_FIELD: z.preprocess(emptyAsUndefined, z.string().default('text')).describe('Run output holding the answer'),
-    REPORT_ANSWER_MAX_LENGTH: positiveInt(4000, 1_000_000).describe('Answers longer than this are cut in the Q&A sheet'),
-    OUTPUT_DIR: z.preprocess(emptyAsUndefined, z.string().default('./outputs')).describe('Where reports and raw records are written'),
-    TEMPORAL_ADDRESS: optionalString().describe('Temporal frontend `host:port`; unset: `demo`/`dev` start an embedded dev server, others use localhost:7233'),
-    TEMPORAL_NAMESPACE: z.preprocess(emptyAsUndefined, z.string().default('default')).describe('Temporal namespace'),
-    TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('difyscope')).describe('Task queue of the Difyscope worker'),
-    LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')).describe('Worker log level'),
   })
   .superRefine((env, ctx) => {
     const hasPassword = env.DIFY_CONSOLE_EMAIL !== undefined || env.DIFY_CONSOLE_PASSWORD !== undefined;
@@ -106,11 +133,58 @@ export const envSchema = z
     }
   });
 
-export type Env = z.output<typeof envSchema>;
+const envVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (secrets stay out of the file)');
+
+/** One app in the DIFYSCOPE_CONFIG file. Secrets are named by environment variable, never written in the file. */
+export const fileAppSchema = z
+  .object({
+    key: appKeySchema,
+    name: z.string().min(1).optional(),
+    difyBaseUrl: baseUrlSchema,
+    apiTokenEnv: envVarName,
+    consoleAppId: consoleAppIdSchema.optional(),
+    console: z
+      .object({ emailEnv: envVarName.optional(), passwordEnv: envVarName.optional(), tokenEnv: envVarName.optional(), auth: consoleAuthSchema.optional() })
+      .strict()
+      .optional(),
+    level: collectLevelSchema.optional(),
+    timezone: timezoneSchema.optional(),
+    locale: localeSchema.optional(),
+    formats: z.array(reportFormatSchema).min(1).optional(),
+    questionFields: z.array(z.string().min(1)).min(1).optional(),
+    answerFields: z.array(z.string().min(1)).min(1).optional(),
+    answerMaxLength: z.number().int().min(1).optional(),
+    concurrency: z.number().int().min(1).max(64).optional(),
+    schedules: z
+      .object({
+        daily: z.object({ enabled: z.boolean().optional(), time: timeOfDaySchema.optional(), weekends: z.boolean().optional() }).strict().optional(),
+        weekly: z.object({ enabled: z.boolean().optional(), weekday: weekdaySchema.optional(), time: timeOfDaySchema.optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const configFileSchema = z
+  .object({ apps: z.array(fileAppSchema).min(1, 'list at least one app') })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.apps.forEach((app, index) => {
+      if (seen.has(app.key)) ctx.addIssue({ code: 'custom', path: ['apps', index, 'key'], message: `duplicate app key "${app.key}"; every app needs its own key` });
+      seen.add(app.key);
+    });
+  });
+
+export type GlobalEnv = z.output<typeof globalEnvSchema>;
+export type ReportEnv = z.output<typeof reportEnvSchema>;
+export type SingleAppEnv = z.output<typeof singleAppEnvSchema>;
+export type FileApp = z.output<typeof fileAppSchema>;
 export type CollectLevel = z.infer<typeof collectLevelSchema>;
 export type ReportFormat = z.infer<typeof reportFormatSchema>;
 export type Locale = z.infer<typeof localeSchema>;
-export type ConsoleAuthMode = (typeof CONSOLE_AUTH_MODES)[number];
+export type ConsoleAuthMode = z.infer<typeof consoleAuthSchema>;
+export type Weekday = (typeof WEEKDAYS)[number];
 
 /** Names whose values are secrets: never logged, never in workflow inputs, redacted from errors. */
-export const SECRET_ENV_NAMES = ['DIFY_API_TOKEN', 'DIFY_CONSOLE_PASSWORD', 'DIFY_CONSOLE_TOKEN', 'SMTP_PASSWORD', 'DINGTALK_SECRET', 'DIFYSCOPE_ENCRYPTION_KEY'] as const;
+export const SECRET_ENV_NAMES = ['DIFY_API_TOKEN', 'DIFY_CONSOLE_PASSWORD', 'DIFY_CONSOLE_TOKEN', 'SMTP_PASSWORD', 'DINGTALK_WEBHOOK', 'DINGTALK_SECRET', 'WEBHOOK_SECRET', 'DIFYSCOPE_ENCRYPTION_KEY'] as const;

@@ -1,8 +1,9 @@
-import { envSchema } from '../config/schema';
+import type { z } from 'zod';
+import { globalEnvSchema, reportEnvSchema, singleAppEnvSchema } from '../config/schema';
 
 /**
  * Prints the configuration table (`--table`, for the README) or `.env.example` (`--env`) from
- * the zod schema itself, so documentation and validation cannot drift apart.
+ * the zod schemas themselves, so documentation and validation cannot drift apart.
  */
 export interface ConfigEntry {
   name: string;
@@ -10,14 +11,17 @@ export interface ConfigEntry {
   defaultValue: string;
 }
 
-export function configEntries(): ConfigEntry[] {
-  const shape = envSchema.shape;
+function entries(shape: Record<string, z.ZodType>): ConfigEntry[] {
   return Object.entries(shape).map(([name, field]) => {
     const parsed = field.safeParse(undefined);
     const value: unknown = parsed.success ? parsed.data : undefined;
     const defaultValue = value === undefined ? '' : Array.isArray(value) ? value.join(',') : String(value);
     return { name, description: field.description ?? '', defaultValue };
   });
+}
+
+export function configEntries(): ConfigEntry[] {
+  return [...entries(singleAppEnvSchema.shape), ...entries(reportEnvSchema.shape), ...entries(globalEnvSchema.shape)];
 }
 
 export function configTable(): string {

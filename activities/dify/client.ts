@@ -1,0 +1,307 @@
+import { DateTime } from 'luxon';
+import type { z } from 'zod';
+import { redactSecrets, type ConsoleCredentials } from '../../config/load';
+import type { ConsoleAuthMode } from '../../config/schema';
+import { ConsoleSession } from './console-auth';
+import { DifyError, errorFromResponse, isDifyError, readErrorBody, type DifySurface } from './errors';
+import { headerValue, HttpTransport, type HttpRequest, type HttpResponse } from './http';
+import { parseRetryAfter } from './retry';
+import {
+  appInfoSchema,
+  nodeExecutionListSchema,
+  nodeExecutionSchema,
+  runDetailSchema,
+  serverInfoSchema,
+  workflowLogPageSchema,
+  workflowLogSchema,
+  type AppInfo,
+  type NodeExecution,
+  type RunDetail,
+  type WorkflowLog,
+} from './schemas';
+
+export interface DifyClientOptions {
+  /** Server address without /v1. */
+  baseUrl: string;
+  apiToken: string;
+  /** Console app UUID (needed for node executions). */
+  appId?: string;
+  console?: ConsoleCredentials;
+  consoleAuth: ConsoleAuthMode;
+  timeoutMs: number;
+  /** In-process retries for 429/5xx/timeouts/resets. */
+  maxRetries: number;
+  retryBaseDelayMs?: number;
+  /** Longest Retry-After honoured in-process; a longer one is thrown as a retryable error with retryAfterMs. */
+  maxRetryAfterMs?: number;
+  /** Redacted from every error message. */
+  secrets?: string[];
+}
+
+export interface LogsPageParams {
+  page: number;
+  limit?: number;
+  /** Inclusive window start, ISO 8601 with offset. */
+  from: string;
+  /** Exclusive window end, ISO 8601 with offset. */
+  to: string;
+}
+
+export interface InvalidLogItem {
+  logId: string | null;
+  reason: string;
+}
+
+export interface LogsPage {
+  page: number;
+  limit: number;
+  total: number;
+  hasMore: boolean;
+  items: WorkflowLog[];
+  /** Items Dify returned that lie outside [from, to), dropped here (Dify's bounds are inclusive). */
+  outsideWindow: number;
+  invalid: InvalidLogItem[];
+}
+
+/** Dify's largest page size for workflow logs. */
+export const MAX_LOG_PAGE_SIZE = 100;
+
+/** One line per zod issue, with the field path, short enough for a report. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** A window bound as Dify's filters want it (UTC, whole seconds, `Z`), plus its epoch seconds. */
+function windowBound(field: 'from' | 'to', value: string): { iso: string; seconds: number } {
+  const at = DateTime.fromISO(value, { setZone: true });
+  if (!at.isValid) throw new DifyError('config', `logsPage: ${field} "${value}" is not an ISO 8601 timestamp`, { retryable: false });
+  const utc = at.toUTC().startOf('second');
+  return { iso: utc.toFormat("yyyy-MM-dd'T'HH:mm:ss'Z'"), seconds: Math.floor(utc.toSeconds()) };
+}
+
+export class DifyClient {
+  private readonly http: HttpTransport;
+  private readonly secrets: string[];
+  private readonly consoleSession: ConsoleSession | undefined;
+  private versionPromise: Promise<string | null> | undefined;
+
+  constructor(private readonly options: DifyClientOptions) {
+    this.secrets = [...(options.secrets ?? [])];
+    this.addSecret(options.apiToken);
+    this.http = new HttpTransport({
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries,
+      retryBaseDelayMs: options.retryBaseDelayMs ?? 500,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+      redact: (text) => this.redact(text),
+    });
+    if (options.console) {
+      this.consoleSession = new ConsoleSession({
+        http: this.http,
+        credentials: options.console,
+        mode: options.consoleAuth,
+        serverVersion: () => this.serverVersion(),
+        addSecret: (value) => this.addSecret(value),
+      });
+    }
+  }
+
+  /** `server_version` from GET /v1/ (no auth); null when this Dify does not report one. Asked once per client. */
+  serverVersion(): Promise<string | null> {
+    if (!this.versionPromise) {
+      this.versionPromise = this.call('service', { method: 'GET', path: '/v1/' }, 'the server version (GET /v1/)', (response) => {
+        if (response.status === 404) return null;
+        const info = this.parse(serverInfoSchema, response, 'the server version');
+        return info.server_version ?? null;
+      }, { allow404: true });
+      // A failed lookup must not stick: the next caller asks again.
+      this.versionPromise.catch(() => {
+        this.versionPromise = undefined;
+      });
+    }
+    return this.versionPromise;
+  }
+
+  appInfo(): Promise<AppInfo> {
+    return this.call('service', { method: 'GET', path: '/v1/info', headers: this.serviceHeaders() }, 'the app info (GET /v1/info)', (response) =>
+      this.parse(appInfoSchema, response, 'the app info'),
+    );
+  }
+
+  /**
+   * One page of workflow logs for the half-open window [from, to). Dify's bounds are
+   * inclusive and it keeps sub-second times, so a log at exactly `to` is returned here but
+   * belongs to the next window: it is dropped and counted in `outsideWindow`.
+   */
+  logsPage(params: LogsPageParams): Promise<LogsPage> {
+    const from = windowBound('from', params.from);
+    const to = windowBound('to', params.to);
+    const limit = params.limit ?? MAX_LOG_PAGE_SIZE;
+    const request: HttpRequest = {
+      method: 'GET',
+      path: '/v1/workflows/logs',
+      query: { page: params.page, limit, created_at__after: from.iso, created_at__before: to.iso },
+      headers: this.serviceHeaders(),
+    };
+    return this.call('service', request, `workflow logs page ${params.page}`, (response) => {
+      // A malformed envelope (truncated JSON from a proxy, a half-deployed Dify) is retried.
+      const envelope = this.parse(workflowLogPageSchema, response, `workflow logs page ${params.page}`, true);
+      const items: WorkflowLog[] = [];
+      const invalid: InvalidLogItem[] = [];
+      let outsideWindow = 0;
+      for (const raw of envelope.data) {
+        const parsed = workflowLogSchema.safeParse(raw);
+        if (!parsed.success) {
+          const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+          invalid.push({ logId: typeof id === 'string' ? id : null, reason: this.redact(describeIssues(parsed.error)) });
+          continue;
+        }
+        // Also drop anything before `from`, in case a Dify build ignores the filter.
+        if (parsed.data.created_at >= to.seconds || parsed.data.created_at < from.seconds) outsideWindow += 1;
+        else items.push(parsed.data);
+      }
+      return { page: envelope.page, limit: envelope.limit, total: envelope.total, hasMore: envelope.has_more, items, outsideWindow, invalid };
+    });
+  }
+
+  /** The service API's run detail; null when Dify does not know the run (200 with all fields null, or 404). */
+  runDetail(runId: string): Promise<RunDetail | null> {
+    const request: HttpRequest = { method: 'GET', path: `/v1/workflows/run/${encodeURIComponent(runId)}`, headers: this.serviceHeaders() };
+    return this.call('service', request, `run ${runId}`, (response) => {
+      if (response.status === 404) {
+        const body = readErrorBody(response.text);
+        if (/run/i.test(body.message ?? '') || body.code === 'workflow_run_not_found') return null;
+        throw errorFromResponse('service', 404, body, `run ${runId}`);
+      }
+      const json = this.json(response, `run ${runId}`);
+      if (typeof json === 'object' && json !== null && (json as { id?: unknown }).id === null) return null;
+      const parsed = runDetailSchema.safeParse(json);
+      if (!parsed.success) throw this.schemaError(`run ${runId}`, describeIssues(parsed.error), false);
+      return parsed.data;
+    }, { allow404: true });
+  }
+
+  /** Node executions of a run from the console API, in execution order (index ascending). */
+  async nodeExecutions(runId: string): Promise<NodeExecution[]> {
+    const session = this.consoleSession;
+    if (!session) {
+      throw new DifyError('config', 'node executions need console credentials: set DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD, or DIFY_CONSOLE_TOKEN', {
+        retryable: false,
+        setting: 'DIFY_CONSOLE_EMAIL',
+      });
+    }
+    const appId = this.options.appId;
+    if (!appId) throw new DifyError('config', 'node executions need the console app id: set DIFY_APP_ID', { retryable: false, setting: 'DIFY_APP_ID' });
+    const what = `node executions of run ${runId}`;
+    const path = `/console/api/apps/${encodeURIComponent(appId)}/workflow-runs/${encodeURIComponent(runId)}/node-executions`;
+    const interpret = (response: HttpResponse): NodeExecution[] => {
+      const list = this.parse(nodeExecutionListSchema, response, what);
+      const nodes = list.data.map((raw, position) => {
+        const parsed = nodeExecutionSchema.safeParse(raw);
+        if (!parsed.success) throw this.schemaError(`${what} (item ${position})`, describeIssues(parsed.error), false);
+        return parsed.data;
+      });
+      return nodes.sort((a, b) => a.index - b.index);
+    };
+    const attempt = async (): Promise<{ nodes: NodeExecution[] } | { unauthorized: DifyError; generation: number }> => {
+      const { headers, generation } = await session.authHeaders();
+      try {
+        return { nodes: await this.call('console', { method: 'GET', path, headers }, what, interpret) };
+      } catch (error) {
+        if (isDifyError(error) && error.kind === 'auth' && error.status === 401) return { unauthorized: error, generation };
+        throw error;
+      }
+    };
+    const first = await attempt();
+    if ('nodes' in first) return first.nodes;
+    if (session.usesPreIssuedToken) throw this.tokenRejected(first.unauthorized);
+    await session.renew(first.generation);
+    const second = await attempt();
+    if ('nodes' in second) return second.nodes;
+    throw second.unauthorized.withMessage(`${second.unauthorized.message}; a fresh session was rejected too`);
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  private serviceHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.options.apiToken}` };
+  }
+
+  private addSecret(value: string): void {
+    if (value.length >= 4 && !this.secrets.includes(value)) {
+      this.secrets.push(value);
+      // Longest first, so a secret that contains another is replaced whole.
+      this.secrets.sort((a, b) => b.length - a.length);
+    }
+  }
+
+  private redact(text: string): string {
+    return redactSecrets(text, this.secrets);
+  }
+
+  private tokenRejected(error: DifyError): DifyError {
+    const csrf = /csrf/i.test(error.message);
+    const advice = csrf
+      ? 'this Dify requires the cookie login with a CSRF token, which a bare token cannot provide; set DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD instead of DIFY_CONSOLE_TOKEN'
+      : 'the token is wrong or expired; issue a new one and set DIFY_CONSOLE_TOKEN, or use DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD';
+    return new DifyError('auth', `Dify rejected DIFY_CONSOLE_TOKEN (HTTP 401); ${advice}`, { status: 401, retryable: false, setting: 'DIFY_CONSOLE_TOKEN' });
+  }
+
+  /**
+   * One logical request: retried in-process on retryable failures (including
+   * `interpret` throwing a retryable error), with every message redacted.
+   */
+  private async call<T>(
+    surface: DifySurface,
+    request: HttpRequest,
+    what: string,
+    interpret: (response: HttpResponse) => T,
+    options: { allow404?: boolean } = {},
+  ): Promise<T> {
+    try {
+      return await this.http.withRetries(what, async () => {
+        const response = await this.http.send(request, what);
+        const ok = (response.status >= 200 && response.status < 300) || (options.allow404 === true && response.status === 404);
+        if (!ok) throw this.statusError(surface, response, what);
+        return interpret(response);
+      });
+    } catch (error) {
+      if (isDifyError(error)) throw error.withMessage(this.redact(error.message));
+      throw new DifyError('network', this.redact(`unexpected failure during ${what}: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }
+
+  private statusError(surface: DifySurface, response: HttpResponse, what: string): DifyError {
+    const error = errorFromResponse(surface, response.status, readErrorBody(response.text), what);
+    const retryAfterMs = parseRetryAfter(headerValue(response.headers, 'retry-after'));
+    if (retryAfterMs === undefined || !error.retryable) return error;
+    return new DifyError(error.kind, error.message, { status: error.status, retryable: true, retryAfterMs, setting: error.setting });
+  }
+
+  private json(response: HttpResponse, what: string): unknown {
+    try {
+      return JSON.parse(response.text);
+    } catch {
+      throw this.schemaError(what, `not JSON (starts with ${JSON.stringify(response.text.slice(0, 40))})`, true);
+    }
+  }
+
+  private parse<S extends z.ZodType>(schema: S, response: HttpResponse, what: string, retryable = false): z.output<S> {
+    const parsed = schema.safeParse(this.json(response, what));
+    if (!parsed.success) throw this.schemaError(what, describeIssues(parsed.error), retryable);
+    return parsed.data;
+  }
+
+  private schemaError(what: string, detail: string, retryable: boolean): DifyError {
+    return new DifyError('schema', `Dify's answer for ${what} has an unexpected shape (${this.redact(detail)}); is DIFY_BASE_URL a Dify server of a supported version?`, {
+      retryable,
+      setting: 'DIFY_BASE_URL',
+    });
+  }
+}

@@ -1,0 +1,326 @@
+import type { Locale } from '../config/schema';
+
+/**
+ * File names and headers per locale. zh-CN keeps the predecessor's four sheets byte for byte
+ * (names, headers, column set), because business users open them with existing spreadsheets;
+ * the engineering sheets (runs, nodes, errors) keep English names in every locale.
+ * A sheet module builds rows keyed by column id; the layout picks and orders the columns.
+ */
+
+export type Columns<K extends string> = readonly (readonly [key: K, header: string])[];
+
+export interface SheetLayout<K extends string> {
+  file: string;
+  columns: Columns<K>;
+}
+
+export type OverviewKey = 'window_start' | 'window_end' | 'timezone' | 'runs' | 'users' | 'sessions' | 'avg_interactions' | 'token_speed' | 'satisfaction' | 'cost' | 'currency';
+export type DailyKey = 'date' | 'runs' | 'succeeded' | 'failed' | 'users' | 'tokens' | 'cost' | 'currency' | 'p50_elapsed_s' | 'p95_elapsed_s';
+export type UsersKey = 'user_id' | 'runs' | 'active_days' | 'first_seen' | 'last_seen' | 'failed_runs' | 'tokens';
+export type QaKey = 'seq' | 'user_id' | 'session_id' | 'question_order' | 'question' | 'attachments' | 'answer' | 'knowledge_bases' | 'documents' | 'created_at' | 'run_id';
+export type RunsKey =
+  | 'log_id' | 'run_id' | 'status' | 'created_at' | 'finished_at' | 'elapsed_time' | 'total_tokens' | 'user_id' | 'session_id'
+  | 'created_from' | 'error' | 'total_steps' | 'cost' | 'currency' | 'detail_status';
+export type NodesKey =
+  | 'node_id' | 'title' | 'node_type' | 'executions' | 'failures' | 'error_rate' | 'p50_elapsed_s' | 'p95_elapsed_s' | 'max_elapsed_s'
+  | 'tokens' | 'cost' | 'currency' | 'share_of_run_time';
+export type ErrorsKey = 'signature' | 'node' | 'count' | 'first_seen' | 'last_seen' | 'example_run_ids' | 'example';
+
+export interface QaLayout {
+  file: string;
+  /** Columns before the retrieved segments. */
+  before: Columns<QaKey>;
+  segment: (index: number) => string;
+  after: Columns<QaKey>;
+  /** The predecessor's sheet starts with an empty row above the header. */
+  blankFirstRow: boolean;
+}
+
+export interface SheetLayouts {
+  overview: SheetLayout<OverviewKey>;
+  daily: SheetLayout<DailyKey>;
+  users: SheetLayout<UsersKey>;
+  qaPairs: QaLayout;
+  runs: SheetLayout<RunsKey>;
+  nodes: SheetLayout<NodesKey>;
+  errors: SheetLayout<ErrorsKey>;
+}
+
+/** English headers are the column ids themselves. */
+function same<K extends string>(keys: readonly K[]): Columns<K> {
+  return keys.map((key) => [key, key] as const);
+}
+
+const ENGINEERING = {
+  runs: {
+    file: 'runs.csv',
+    columns: same<RunsKey>(['log_id', 'run_id', 'status', 'created_at', 'finished_at', 'elapsed_time', 'total_tokens', 'user_id', 'session_id', 'created_from', 'error', 'total_steps', 'cost', 'currency', 'detail_status']),
+  },
+  nodes: {
+    file: 'nodes.csv',
+    columns: same<NodesKey>(['node_id', 'title', 'node_type', 'executions', 'failures', 'error_rate', 'p50_elapsed_s', 'p95_elapsed_s', 'max_elapsed_s', 'tokens', 'cost', 'currency', 'share_of_run_time']),
+  },
+  errors: {
+    file: 'errors.csv',
+    columns: same<ErrorsKey>(['signature', 'node', 'count', 'first_seen', 'last_seen', 'example_run_ids', 'example']),
+  },
+} as const;
+
+const EN_LAYOUTS: SheetLayouts = {
+  overview: {
+    file: 'overview.csv',
+    columns: same<OverviewKey>(['window_start', 'window_end', 'timezone', 'runs', 'users', 'sessions', 'avg_interactions', 'token_speed', 'satisfaction', 'cost', 'currency']),
+  },
+  daily: {
+    file: 'daily.csv',
+    columns: same<DailyKey>(['date', 'runs', 'succeeded', 'failed', 'users', 'tokens', 'cost', 'currency', 'p50_elapsed_s', 'p95_elapsed_s']),
+  },
+  users: {
+    file: 'users.csv',
+    columns: same<UsersKey>(['user_id', 'runs', 'active_days', 'first_seen', 'last_seen', 'failed_runs', 'tokens']),
+  },
+  qaPairs: {
+    file: 'qa-pairs.csv',
+    before: same<QaKey>(['seq', 'user_id', 'session_id', 'question_order', 'question', 'attachments', 'answer', 'knowledge_bases', 'documents']),
+    segment: (index) => `segment_${index}`,
+    after: same<QaKey>(['created_at', 'run_id']),
+    blankFirstRow: false,
+  },
+  ...ENGINEERING,
+};
+
+// Copied from shared/seeds/templates/问答类应用数-*.csv; the tests compare them with the files' bytes.
+const ZH_LAYOUTS: SheetLayouts = {
+  overview: {
+    file: '问答类应用数-总览.csv',
+    columns: [
+      ['window_start', '开始日期'],
+      ['window_end', '结束日期'],
+      ['runs', '全部消息数'],
+      ['users', '用户数'],
+      ['sessions', '全部会话数'],
+      ['avg_interactions', '平均会话互动数'],
+      ['token_speed', 'Token输出速度'],
+      ['satisfaction', '用户满意度'],
+      ['cost', '费用消耗'],
+    ],
+  },
+  daily: {
+    file: '问答类应用数-每日消息数.csv',
+    columns: [
+      ['date', '日期'],
+      ['runs', '消息数量'],
+    ],
+  },
+  users: {
+    file: '问答类应用数-用户列表.csv',
+    columns: [
+      ['user_id', '用户ID'],
+      ['runs', '消息数'],
+      ['active_days', '使用天数'],
+      ['first_seen', '首次使用日期'],
+      ['last_seen', '最后使用日期'],
+    ],
+  },
+  qaPairs: {
+    file: '问答类应用数-用户问答对.csv',
+    before: [
+      ['seq', '序号'],
+      ['user_id', '用户id'],
+      ['session_id', '会话id'],
+      ['question_order', '问题排序（同一个会话ID，提问先后顺序）'],
+      ['question', '用户提问'],
+      ['attachments', '附件名称：名称.后缀'],
+      ['answer', 'AI回答'],
+      ['knowledge_bases', '知识库名称'],
+      ['documents', '引用的文档名称'],
+    ],
+    segment: (index) => `文本片段内容${index}（相似度+文本内容）`,
+    after: [['created_at', '创建时间']],
+    blankFirstRow: true,
+  },
+  ...ENGINEERING,
+};
+
+export function sheetLayouts(locale: Locale): SheetLayouts {
+  return locale === 'zh-CN' ? ZH_LAYOUTS : EN_LAYOUTS;
+}
+
+/** Words of the Markdown and HTML summaries. */
+export interface Labels {
+  title: string;
+  window: string;
+  timezone: string;
+  generated: string;
+  completeness: string;
+  incomplete: string;
+  headline: string;
+  runs: string;
+  succeeded: string;
+  failed: string;
+  successRate: string;
+  users: string;
+  sessions: string;
+  avgInteractions: string;
+  tokens: string;
+  tokenSpeed: string;
+  cost: string;
+  p50: string;
+  p95: string;
+  statusCounts: string;
+  status: string;
+  count: string;
+  latency: string;
+  costByCurrency: string;
+  currency: string;
+  perDay: string;
+  date: string;
+  busiestHours: string;
+  hour: string;
+  topUsers: string;
+  user: string;
+  failedRuns: string;
+  activeDays: string;
+  slowestRuns: string;
+  run: string;
+  created: string;
+  elapsed: string;
+  nodes: string;
+  node: string;
+  type: string;
+  executions: string;
+  failures: string;
+  errorRate: string;
+  share: string;
+  errors: string;
+  signature: string;
+  examples: string;
+  changes: string;
+  figure: string;
+  current: string;
+  previous: string;
+  change: string;
+  none: string;
+  noNodeData: string;
+  noCostData: string;
+}
+
+const EN_LABELS: Labels = {
+  title: 'Dify report',
+  window: 'Window',
+  timezone: 'Time zone',
+  generated: 'Generated',
+  completeness: 'Completeness',
+  incomplete: 'INCOMPLETE REPORT — figures below miss data',
+  headline: 'Headline figures',
+  runs: 'Runs',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  successRate: 'Success rate',
+  users: 'Users',
+  sessions: 'Sessions',
+  avgInteractions: 'Runs per session',
+  tokens: 'Tokens',
+  tokenSpeed: 'Tokens per second',
+  cost: 'Cost',
+  p50: 'p50 latency (s)',
+  p95: 'p95 latency (s)',
+  statusCounts: 'Status counts',
+  status: 'Status',
+  count: 'Count',
+  latency: 'Latency (seconds)',
+  costByCurrency: 'Cost by currency',
+  currency: 'Currency',
+  perDay: 'Runs per day',
+  date: 'Date',
+  busiestHours: 'Busiest hours',
+  hour: 'Hour',
+  topUsers: 'Top users',
+  user: 'User',
+  failedRuns: 'Failed runs',
+  activeDays: 'Active days',
+  slowestRuns: 'Slowest runs',
+  run: 'Run',
+  created: 'Created',
+  elapsed: 'Elapsed (s)',
+  nodes: 'Nodes',
+  node: 'Node',
+  type: 'Type',
+  executions: 'Executions',
+  failures: 'Failures',
+  errorRate: 'Error rate',
+  share: 'Share of run time',
+  errors: 'Top errors',
+  signature: 'Error',
+  examples: 'Example runs',
+  changes: 'Change against the previous period',
+  figure: 'Figure',
+  current: 'This period',
+  previous: 'Previous period',
+  change: 'Change',
+  none: 'None.',
+  noNodeData: 'No node executions collected for this window.',
+  noCostData: 'No cost data (node executions not collected).',
+};
+
+const ZH_LABELS: Labels = {
+  title: 'Dify 运行报告',
+  window: '统计区间',
+  timezone: '时区',
+  generated: '生成时间',
+  completeness: '数据完整性',
+  incomplete: '报告不完整 — 以下数据有缺失',
+  headline: '核心指标',
+  runs: '全部消息数',
+  succeeded: '成功',
+  failed: '失败',
+  successRate: '成功率',
+  users: '用户数',
+  sessions: '全部会话数',
+  avgInteractions: '平均会话互动数',
+  tokens: 'Token 总数',
+  tokenSpeed: 'Token输出速度（每秒）',
+  cost: '费用消耗',
+  p50: 'p50 耗时（秒）',
+  p95: 'p95 耗时（秒）',
+  statusCounts: '状态分布',
+  status: '状态',
+  count: '次数',
+  latency: '耗时（秒）',
+  costByCurrency: '按币种费用',
+  currency: '币种',
+  perDay: '每日消息数',
+  date: '日期',
+  busiestHours: '最繁忙时段',
+  hour: '小时',
+  topUsers: '活跃用户',
+  user: '用户',
+  failedRuns: '失败次数',
+  activeDays: '使用天数',
+  slowestRuns: '最慢的运行',
+  run: '运行',
+  created: '创建时间',
+  elapsed: '耗时（秒）',
+  nodes: '节点',
+  node: '节点',
+  type: '类型',
+  executions: '执行次数',
+  failures: '失败次数',
+  errorRate: '错误率',
+  share: '占运行时间比例',
+  errors: '主要错误',
+  signature: '错误',
+  examples: '示例运行',
+  changes: '与上一周期相比',
+  figure: '指标',
+  current: '本期',
+  previous: '上期',
+  change: '变化',
+  none: '无。',
+  noNodeData: '本区间未采集节点执行数据。',
+  noCostData: '无费用数据（未采集节点执行数据）。',
+};
+
+export function labels(locale: Locale): Labels {
+  return locale === 'zh-CN' ? ZH_LABELS : EN_LABELS;
+}

@@ -1,0 +1,76 @@
+/**
+ * Behaviour switches of the simulated Dify, one profile per console-login era (contract
+ * sections 3, 8 and 9). Each profile's `serverVersion` lies inside its era, so a client in
+ * `auto` mode picks the matching login flavour from GET /v1/.
+ */
+export type EraProfileName = 'legacy' | 'tokenpair' | 'cookie' | 'cookie-host' | 'cookie-base64';
+
+export interface DifyProfile {
+  era: 'legacy' | 'tokenpair' | 'cookie' | 'cookie-base64';
+  serverVersion: string;
+  /** `__Host-` cookie names (https console without COOKIE_DOMAIN). */
+  hostPrefixCookies: boolean;
+  /** Service run detail `created_at`/`finished_at`: integers, or RFC-822 strings (0.x / early 1.x). */
+  runDetailTimestamps: 'int' | 'rfc822';
+  /** Service run detail `outputs`: JSON text (≤ ~1.11) or an object (newer). */
+  runDetailOutputs: 'string' | 'object';
+  /** Unknown run id: 200 with every field null (≤ ~1.11), or 404 not_found (newer). */
+  unknownRun: 'null200' | '404';
+  /** App admission 403 codes: `forbidden` (1.x) or the specific `app_api_disabled` … (newest). */
+  admissionCodes: 'forbidden' | 'specific';
+}
+
+export const PROFILES: Record<EraProfileName, DifyProfile> = {
+  legacy: {
+    era: 'legacy',
+    serverVersion: '0.8.3',
+    hostPrefixCookies: false,
+    runDetailTimestamps: 'rfc822',
+    runDetailOutputs: 'string',
+    unknownRun: 'null200',
+    admissionCodes: 'forbidden',
+  },
+  tokenpair: {
+    era: 'tokenpair',
+    serverVersion: '1.4.3',
+    hostPrefixCookies: false,
+    runDetailTimestamps: 'int',
+    runDetailOutputs: 'string',
+    unknownRun: 'null200',
+    admissionCodes: 'forbidden',
+  },
+  cookie: {
+    era: 'cookie',
+    serverVersion: '1.10.1',
+    hostPrefixCookies: false,
+    runDetailTimestamps: 'int',
+    runDetailOutputs: 'string',
+    unknownRun: 'null200',
+    admissionCodes: 'forbidden',
+  },
+  'cookie-host': {
+    era: 'cookie',
+    serverVersion: '1.10.1',
+    hostPrefixCookies: true,
+    runDetailTimestamps: 'int',
+    runDetailOutputs: 'string',
+    unknownRun: 'null200',
+    admissionCodes: 'forbidden',
+  },
+  'cookie-base64': {
+    era: 'cookie-base64',
+    serverVersion: '1.13.0',
+    hostPrefixCookies: true,
+    runDetailTimestamps: 'int',
+    runDetailOutputs: 'object',
+    unknownRun: '404',
+    admissionCodes: 'specific',
+  },
+};
+
+export function resolveProfile(profile: DifyProfile | EraProfileName | undefined): DifyProfile {
+  if (profile === undefined) return PROFILES['cookie-base64'];
+  return typeof profile === 'string' ? PROFILES[profile] : profile;
+}
+
+export const isCookieEra = (profile: DifyProfile): boolean => profile.era === 'cookie' || profile.era === 'cookie-base64';
