@@ -1,6 +1,6 @@
 import { reportPlanSchema, reportRequestSchema, type ReportPlan } from '../common/contracts';
 import { ConfigError, findApp, formatIssues, type Settings } from '../config/load';
-import { rangeWindow } from '../workflows/window';
+import { boundsWindow, previousWindow, rangeWindow } from '../workflows/window';
 
 /**
  * Resolves a report request (from our CLI or plain JSON from `temporal workflow start`)
@@ -11,7 +11,10 @@ export function planReport(settings: Settings, input: unknown, workflowId: strin
   if (!parsed.success) throw new ConfigError(`workflow input: ${formatIssues(parsed.error).replace(/\n/g, '; ')}`);
   const request = parsed.data;
   const app = findApp(settings, request.app);
-  const window = rangeWindow(request.from, request.to, app.report.timezone);
+  const window =
+    request.kind === 'daily' || request.kind === 'weekly'
+      ? boundsWindow(request.kind, request.from, request.to, app.report.timezone)
+      : rangeWindow(request.from, request.to, app.report.timezone);
   const level = request.level ?? app.collectLevel;
   if (level === 'nodes' && !app.dify.console) {
     throw new ConfigError('level: "nodes" needs console credentials; set DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD (or DIFY_CONSOLE_TOKEN) and DIFY_APP_ID');
@@ -25,5 +28,6 @@ export function planReport(settings: Settings, input: unknown, workflowId: strin
     locale: request.locale ?? app.report.locale,
     folder: `${app.key}/${window.kind}/${window.label}`,
     workDir: `.work/${workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}`,
+    previousFolder: `${app.key}/${window.kind}/${previousWindow(window).label}`,
   });
 }

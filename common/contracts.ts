@@ -26,6 +26,8 @@ export const reportRequestSchema = z.object({
   formats: z.array(reportFormatSchema).optional(),
   locale: localeSchema.optional(),
   notify: z.boolean().optional(),
+  /** Set by the scheduled workflows: `from`/`to` are then exact bounds of a daily or weekly period. */
+  kind: z.enum(['range', 'daily', 'weekly']).optional(),
 });
 export type ReportRequest = z.infer<typeof reportRequestSchema>;
 
@@ -41,6 +43,8 @@ export const reportPlanSchema = z.object({
   folder: z.string(),
   /** Scratch folder for raw records while collecting, relative to OUTPUT_DIR. */
   workDir: z.string(),
+  /** The previous period's folder (same kind), whose report.json gives the changes. */
+  previousFolder: z.string(),
 });
 export type ReportPlan = z.infer<typeof reportPlanSchema>;
 
@@ -105,3 +109,14 @@ export const progressSchema = z.object({
   folder: z.string().nullable(),
 });
 export type Progress = z.infer<typeof progressSchema>;
+
+/** Input of the scheduled workflows, written into each Schedule's action by `schedules apply`. */
+export const scheduledReportInputSchema = z.object({
+  app: z.string().min(1),
+  timezone: z.string().min(1),
+  /** Daily only: false means no weekend runs, and Monday's report covers Friday to Sunday. */
+  weekends: z.boolean().optional(),
+  /** Explicit reference time for runs started outside a Schedule; a Schedule's own time wins. */
+  at: z.string().optional(),
+});
+export type ScheduledReportInput = z.infer<typeof scheduledReportInputSchema>;

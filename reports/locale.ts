@@ -193,6 +193,9 @@ export interface Labels {
   errorRate: string;
   share: string;
   errors: string;
+  failedRunsList: string;
+  question: string;
+  error: string;
   signature: string;
   examples: string;
   changes: string;
@@ -251,6 +254,9 @@ const EN_LABELS: Labels = {
   errorRate: 'Error rate',
   share: 'Share of run time',
   errors: 'Top errors',
+  failedRunsList: 'Latest failed runs',
+  question: 'Question',
+  error: 'Error',
   signature: 'Error',
   examples: 'Example runs',
   changes: 'Change against the previous period',
@@ -309,6 +315,9 @@ const ZH_LABELS: Labels = {
   errorRate: '错误率',
   share: '占运行时间比例',
   errors: '主要错误',
+  failedRunsList: '最近失败的运行',
+  question: '用户提问',
+  error: '错误',
   signature: '错误',
   examples: '示例运行',
   changes: '与上一周期相比',

@@ -70,6 +70,16 @@ export function indexSegments(rng: Rng): IndexedSegment[] {
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
+/*
+ * Values that are identical in every run are shared, not copied: a benchmark store holds
+ * 100k runs, and per-run copies of constant lists and prompts would dominate its memory.
+ * Frozen so a consumer that mutates one run cannot change them all.
+ */
+export const NO_ITEMS: readonly never[] = Object.freeze([]);
+const SYSTEM_MESSAGE = Object.freeze({ role: 'system', text: SYSTEM_PROMPT, files: NO_ITEMS });
+const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });
+const NO_HEADERS = Object.freeze({});
+
 export function elapsed(value: number): number {
   return round(Math.max(0.001, value), 6);
 }
@@ -92,8 +102,11 @@ export function retrievalNode(rng: Rng, ids: GraphIds, segments: readonly Indexe
     const candidate = rng.chance(0.7) && onTopic.length > 0 ? rng.pick(onTopic) : rng.pick(segments);
     if (!chosen.includes(candidate)) chosen.push(candidate);
   }
-  const scores = chosen.map(() => round(0.3 + rng.next() * 0.65, 4)).sort((a, b) => b - a);
-  const result = chosen.map((segment, i) => {
+  // On-topic segments score higher, so the top hit is usually the relevant one.
+  const scored = chosen
+    .map((segment) => ({ segment, score: round(segment.entry.topic === question.topic ? 0.55 + rng.next() * 0.4 : 0.3 + rng.next() * 0.35, 4) }))
+    .sort((a, b) => b.score - a.score);
+  const result = scored.map(({ segment, score }, i) => {
     const dataset = DATASETS[segment.entry.dataset];
     return {
       title: segment.entry.documentName,
@@ -107,8 +120,8 @@ export function retrievalNode(rng: Rng, ids: GraphIds, segments: readonly Indexe
         data_source_type: 'upload_file',
         segment_id: segment.segmentId,
         retriever_from: 'workflow',
-        score: scores[i] ?? 0.3,
-        child_chunks: [],
+        score,
+        child_chunks: NO_ITEMS,
         segment_hit_count: segment.hitBase + rng.int(0, 50),
         segment_word_count: segment.entry.content.length,
         segment_position: segment.segmentPosition,
@@ -120,7 +133,7 @@ export function retrievalNode(rng: Rng, ids: GraphIds, segments: readonly Indexe
   });
   const seconds = elapsed(rng.logNormal(0.35, 0.45));
   const node = draft(ids.retrieval, 'knowledge-retrieval', '知识检索', { query: question.question }, null, { result }, seconds, null);
-  return { node, segments: chosen };
+  return { node, segments: scored.map((s) => s.segment) };
 }
 
 export interface LlmPlan {
@@ -144,8 +157,8 @@ export function llmNode(rng: Rng, ids: GraphIds, plan: LlmPlan): NodeDraft {
   const processData = {
     model_mode: 'chat',
     prompts: [
-      { role: 'system', text: SYSTEM_PROMPT, files: [] },
-      { role: 'user', text: question.question, files: [] },
+      SYSTEM_MESSAGE,
+      { role: 'user', text: question.question, files: NO_ITEMS },
     ],
     usage,
     finish_reason: 'stop',
@@ -198,11 +211,11 @@ export function httpNode(rng: Rng, ids: GraphIds, userId: string, outcome: HttpO
   }
   if (outcome === 'exception') {
     // Error strategy "default value": the node fails but the workflow goes on.
-    const outputs = { status_code: 504, body: '', headers: {}, files: [] };
+    const outputs = { status_code: 504, body: '', headers: NO_HEADERS, files: NO_ITEMS };
     return draft(ids.http, 'http-request', '查询工单系统', null, { request }, outputs, elapsed(15 + rng.next()), null, 'exception', error);
   }
   const open = rng.int(0, 2);
-  const outputs = { status_code: 200, body: `{"open_tickets":${open},"tier":"standard"}`, headers: { 'content-type': 'application/json' }, files: [] };
+  const outputs = { status_code: 200, body: `{"open_tickets":${open},"tier":"standard"}`, headers: JSON_HEADERS, files: NO_ITEMS };
   return draft(ids.http, 'http-request', '查询工单系统', null, { request }, outputs, elapsed(rng.logNormal(0.25, 0.5)), null);
 }
 

@@ -1,1 +1,2 @@
 export { reportWorkflow, progressQuery } from './report';
+export { dailyReportWorkflow, weeklyReportWorkflow } from './scheduled';

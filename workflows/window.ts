@@ -83,13 +83,46 @@ export function rangeWindow(fromArg: string, toArg: string, timezone: string): R
   return { kind: 'range', from: iso(from.at), to: iso(end), timezone, label };
 }
 
-/** The previous local calendar day before `scheduledTime`. */
-export function dailyWindow(scheduledTime: string | Date, timezone: string): ReportWindow {
+/**
+ * The previous local calendar day before `scheduledTime`. Without weekend runs, Monday's
+ * report covers Friday through Sunday, so no day is ever left out of the daily series.
+ */
+export function dailyWindow(scheduledTime: string | Date, timezone: string, options: { weekends?: boolean } = {}): ReportWindow {
   zoneOrThrow(timezone);
   const at = toZoned(scheduledTime, timezone);
   const end = at.startOf('day');
-  const start = end.minus({ days: 1 }).startOf('day');
-  return { kind: 'daily', from: iso(start), to: iso(end), timezone, label: start.toISODate() ?? '' };
+  const daysBack = options.weekends === false && end.weekday === 1 ? 3 : 1;
+  const start = end.minus({ days: daysBack }).startOf('day');
+  return boundsWindow('daily', iso(start), iso(end), timezone);
+}
+
+/** A window of the given kind from exact bounds, labelled the way its folder and workflow id read. */
+export function boundsWindow(kind: WindowKind, from: string, to: string, timezone: string): ReportWindow {
+  zoneOrThrow(timezone);
+  const start = DateTime.fromISO(from, { setZone: true }).setZone(timezone);
+  const end = DateTime.fromISO(to, { setZone: true }).setZone(timezone);
+  if (!start.isValid || !end.isValid || end <= start) throw new WindowError('window', `"${from}" → "${to}" is not a valid window`);
+  const lastDay = end.minus({ milliseconds: 1 }).toISODate() ?? '';
+  const firstDay = start.toISODate() ?? '';
+  const wholeDays = start.equals(start.startOf('day')) && end.equals(end.startOf('day'));
+  let label: string;
+  if (kind === 'weekly') label = start.toFormat("kkkk-'W'WW");
+  else if (wholeDays) label = firstDay === lastDay ? firstDay : `${firstDay}_${lastDay}`;
+  else label = `${start.toFormat("yyyy-MM-dd'T'HHmmss")}_${end.toFormat("yyyy-MM-dd'T'HHmmss")}`;
+  return { kind, from: iso(start), to: iso(end), timezone, label };
+}
+
+/** The window of the same kind just before this one, for period-over-period changes. */
+export function previousWindow(window: ReportWindow): ReportWindow {
+  const start = DateTime.fromISO(window.from, { setZone: true }).setZone(window.timezone);
+  const end = DateTime.fromISO(window.to, { setZone: true }).setZone(window.timezone);
+  if (window.kind === 'weekly') return boundsWindow('weekly', iso(start.minus({ weeks: 1 })), iso(start), window.timezone);
+  const wholeDays = start.equals(start.startOf('day')) && end.equals(end.startOf('day'));
+  if (wholeDays) {
+    const days = Math.round(end.diff(start, 'days').days);
+    return boundsWindow(window.kind, iso(start.minus({ days })), iso(start), window.timezone);
+  }
+  return boundsWindow(window.kind, iso(start.minus(end.diff(start))), iso(start), window.timezone);
 }
 
 /** The previous ISO week (Monday 00:00 to Monday 00:00 local) before `scheduledTime`. */
@@ -98,7 +131,7 @@ export function weeklyWindow(scheduledTime: string | Date, timezone: string): Re
   const at = toZoned(scheduledTime, timezone);
   const end = at.startOf('week');
   const start = end.minus({ weeks: 1 }).startOf('week');
-  return { kind: 'weekly', from: iso(start), to: iso(end), timezone, label: start.toFormat("kkkk-'W'WW") };
+  return boundsWindow('weekly', iso(start), iso(end), timezone);
 }
 
 function toZoned(value: string | Date, timezone: string): DateTime {

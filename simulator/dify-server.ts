@@ -1,0 +1,209 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handleConsole } from './console-api';
+import { ConsoleAuthState, type CredentialForm } from './console-auth-state';
+import { notFound, readBody, send, type Reply } from './http-kit';
+import { resolveProfile, type DifyProfile, type EraProfileName } from './profiles';
+import { handleService } from './service-api';
+import type { DifyStore } from './store';
+
+export { PROFILES, type DifyProfile, type EraProfileName } from './profiles';
+
+/**
+ * A simulated Dify over plain node:http, serving a DifyStore the way a given era of Dify
+ * does (shared contract). Used by the test suite and by the `demo` command. Faults are
+ * count-based (every n-th request), so a test knows exactly which request fails.
+ */
+
+export interface DifyFaults {
+  /** Delay before every response. */
+  latencyMs?: number;
+  /** Every n-th request gets 429 too_many_requests. */
+  rateLimitEvery?: number;
+  /** Retry-After seconds sent with the 429s. */
+  retryAfterSeconds?: number;
+  /** Every n-th request gets a 5xx. */
+  serverErrorEvery?: number;
+  serverErrorStatus?: 500 | 502 | 503;
+  /** Every n-th request is never answered. */
+  hangEvery?: number;
+  /** Every n-th request has its connection reset. */
+  resetEvery?: number;
+  /** The next N log-page responses are malformed JSON. */
+  malformedLogPages?: number;
+  /** A console access token is invalid after N console data requests made with it. */
+  expireConsoleSessionAfter?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: { authorization?: string; cookie?: string; 'x-csrf-token'?: string; 'content-type'?: string };
+  /** Parsed JSON body; a login password is replaced with '***'. */
+  body?: unknown;
+  /** 0 when the request was never answered (hang, reset). */
+  status: number;
+  at: number;
+  /** Login only: how the sent password related to the account's (the value itself is never kept). */
+  credential?: CredentialForm;
+}
+
+export interface RunningDifyServer {
+  url: string;
+  requests: RecordedRequest[];
+  profile: DifyProfile;
+  setFaults(faults: DifyFaults): void;
+  loginFailures(email: string): number;
+  close(): Promise<void>;
+}
+
+export interface StartDifyServerOptions {
+  store: DifyStore;
+  profile?: DifyProfile | EraProfileName;
+  faults?: DifyFaults;
+  port?: number;
+  host?: string;
+  accessTokenTtlSeconds?: number;
+}
+
+const every = (n: number | undefined, count: number): boolean => n !== undefined && n > 0 && count % n === 0;
+
+function recordedBody(path: string, text: string): unknown {
+  if (text === '') return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return text.slice(0, 200);
+  }
+  if (path === '/console/api/login' && typeof body === 'object' && body !== null && 'password' in body) return { ...body, password: '***' };
+  return body;
+}
+
+/** A proxy-style 5xx: Dify's JSON for 500, nginx HTML for 502/503 (what clients really meet). */
+function serverError(status: 500 | 502 | 503): Reply {
+  if (status === 500) return { status, body: { code: 'unknown', message: 'Internal Server Error', status: 500 } };
+  const title = status === 502 ? '502 Bad Gateway' : '503 Service Temporarily Unavailable';
+  return { status, text: `<html><head><title>${title}</title></head><body><center><h1>${title}</h1></center><hr><center>nginx</center></body></html>`, headers: { 'content-type': 'text/html' } };
+}
+
+export async function startDifyServer(options: StartDifyServerOptions): Promise<RunningDifyServer> {
+  const profile = resolveProfile(options.profile);
+  const auth = new ConsoleAuthState(options.store, profile, options.accessTokenTtlSeconds ?? 3600);
+  const requests: RecordedRequest[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let faults: DifyFaults = {};
+  let count = 0;
+  let malformedLeft = 0;
+
+  const setFaults = (next: DifyFaults): void => {
+    faults = { ...next };
+    count = 0;
+    malformedLeft = next.malformedLogPages ?? 0;
+    auth.expireAfterRequests = next.expireConsoleSessionAfter;
+  };
+  setFaults(options.faults ?? {});
+
+  const route = (req: IncomingMessage, path: string, query: URLSearchParams, body: string): { reply: Reply; credential?: CredentialForm } => {
+    const method = req.method ?? 'GET';
+    if (path.startsWith('/v1/')) return { reply: handleService(options.store, profile, method, path, query, req.headers.authorization) };
+    if (path.startsWith('/console/api/')) {
+      const csrf = req.headers['x-csrf-token'];
+      return handleConsole(options.store, profile, auth, {
+        method,
+        path,
+        query,
+        body,
+        authorization: req.headers.authorization,
+        cookie: req.headers.cookie,
+        csrfHeader: Array.isArray(csrf) ? csrf[0] : csrf,
+      });
+    }
+    return { reply: notFound() };
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://simulated.dify');
+    const text = await readBody(req);
+    const csrf = req.headers['x-csrf-token'];
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: {
+        ...(req.headers.authorization !== undefined && { authorization: req.headers.authorization }),
+        ...(req.headers.cookie !== undefined && { cookie: req.headers.cookie }),
+        ...(csrf !== undefined && { 'x-csrf-token': Array.isArray(csrf) ? csrf.join(', ') : csrf }),
+        ...(req.headers['content-type'] !== undefined && { 'content-type': req.headers['content-type'] }),
+      },
+      status: 0,
+      at: Date.now(),
+    };
+    const body = recordedBody(url.pathname, text);
+    if (body !== undefined) record.body = body;
+    requests.push(record);
+
+    count += 1;
+    if (every(faults.hangEvery, count)) return;
+    if (every(faults.resetEvery, count)) {
+      req.socket.destroy();
+      return;
+    }
+    let result: { reply: Reply; credential?: CredentialForm };
+    if (every(faults.serverErrorEvery, count)) {
+      result = { reply: serverError(faults.serverErrorStatus ?? 500) };
+    } else if (every(faults.rateLimitEvery, count)) {
+      const headers = faults.retryAfterSeconds !== undefined ? { 'retry-after': String(faults.retryAfterSeconds) } : undefined;
+      result = { reply: { status: 429, body: { code: 'too_many_requests', message: 'Too many requests. Please try again later.', status: 429 }, headers } };
+    } else {
+      result = route(req, url.pathname, url.searchParams, text);
+      if (url.pathname === '/v1/workflows/logs' && result.reply.status === 200 && malformedLeft > 0) {
+        malformedLeft -= 1;
+        const full = JSON.stringify(result.reply.body);
+        result = { reply: { status: 200, text: full.slice(0, Math.max(1, Math.floor(full.length / 2))), headers: { 'content-type': 'application/json' } } };
+      }
+    }
+    if (result.credential !== undefined) record.credential = result.credential;
+
+    const finish = (): void => {
+      record.status = result.reply.status;
+      send(res, result.reply);
+    };
+    if (faults.latencyMs) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (!res.destroyed) finish();
+      }, faults.latencyMs);
+      timers.add(timer);
+    } else {
+      finish();
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, { status: 500, body: { code: 'unknown', message: `Internal Server Error: ${String(error)}`, status: 500 } });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    requests,
+    profile,
+    setFaults,
+    loginFailures: (email) => auth.loginFailures(email),
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
