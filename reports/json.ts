@@ -26,7 +26,8 @@ export function renderJson(aggregates: Aggregates, ctx: ReportContext): string {
     // "New vs returning" needs the users of earlier periods, which a report does not receive.
     users: { total: figures.users },
     sessions: { total: figures.sessions, avgInteractions: aggregates.avgInteractions },
-    busiestHours: Object.fromEntries(aggregates.hours.map((runs, hour) => [String(hour).padStart(2, '0'), runs])),
+    // A list, not an object: JSON objects put integer-like keys ("10") before others ("09").
+    busiestHours: aggregates.hours.map((runs, hour) => ({ hour, runs })),
     topUsers: aggregates.users.slice(0, 10),
     slowestRuns: aggregates.slowestRuns.map((record) => ({
       runId: record.runId,
