@@ -52,3 +52,14 @@ describe('difyscope report: bad input', () => {
     assert.doesNotMatch(result.stderr, /SuperSecret123/);
   });
 });
+
+describe('documentation', () => {
+  it('README configuration table and .env.example match the config schema', async () => {
+    const { configTable, envExample } = await import('../scripts/config-doc');
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const table = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme)?.[1];
+    assert.equal(table, configTable(), 'regenerate with `npx tsx scripts/config-doc.ts --table`');
+    assert.equal(readFileSync(path.join(__dirname, '..', '.env.example'), 'utf8'), `${envExample()}\n`, 'regenerate with `npx tsx scripts/config-doc.ts --env > .env.example`');
+  });
+});

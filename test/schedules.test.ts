@@ -108,9 +108,13 @@ describe('schedules on a real Temporal server', () => {
       { id: 'difyscope/support/daily', outcome: 'unchanged' },
       { id: 'difyscope/support/weekly', outcome: 'orphan (kept; --prune deletes it)' },
     ]);
+    assert.deepEqual(await applySchedules(env.client, withoutWeekly, { prune: true }), [
+      { id: 'difyscope/support/daily', outcome: 'unchanged' },
+      { id: 'difyscope/support/weekly', outcome: 'deleted' },
+    ]);
     assert.deepEqual(await applySchedules(env.client, settings, { prune: true }), [
       { id: 'difyscope/support/daily', outcome: 'updated' },
-      { id: 'difyscope/support/weekly', outcome: 'unchanged' },
+      { id: 'difyscope/support/weekly', outcome: 'created' },
     ]);
     const listing = await listSchedules(env.client, settings);
     assert.match(listing[0] ?? '', /^SCHEDULE\s+APP\s+KIND\s+NEXT RUN \(local\)\s+STATE\s+LAST RESULT$/);
