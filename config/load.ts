@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import {
   configFileSchema,
   globalEnvSchema,
+  notifyEnvSchema,
   reportEnvSchema,
   SECRET_ENV_NAMES,
   singleAppEnvSchema,
@@ -11,6 +12,8 @@ import {
   type FileApp,
   type GlobalEnv,
   type Locale,
+  type NotifyChannel,
+  type NotifyEnv,
   type ReportEnv,
   type ReportFormat,
   type Weekday,
@@ -28,6 +31,32 @@ export type ConsoleCredentials = { kind: 'password'; email: string; password: st
 export interface AppSchedules {
   daily: { enabled: boolean; time: string; weekends: boolean };
   weekly: { enabled: boolean; weekday: Weekday; time: string };
+}
+
+export interface AppNotify {
+  channels: NotifyChannel[];
+  /** Report kinds that notify on completion; failures always notify. */
+  on: ('daily' | 'weekly' | 'range')[];
+  alertRules: string[];
+}
+
+/** How to reach each channel. Secrets live here, on the worker, and nowhere else. */
+export interface ChannelSettings {
+  email?: {
+    host: string;
+    port: number;
+    security: 'starttls' | 'tls' | 'none';
+    user?: string;
+    password?: string;
+    from: string;
+    to: string[];
+    cc: string[];
+    rejectUnauthorized: boolean;
+    attach: string;
+    zipAboveBytes: number;
+  };
+  dingtalk?: { webhook: string; secret?: string; atMobiles: string[]; atAll: boolean };
+  webhook?: { url: string; secret?: string };
 }
 
 export interface AppConfig {
@@ -53,6 +82,7 @@ export interface AppConfig {
     answerMaxLength: number;
   };
   schedules: AppSchedules;
+  notify: AppNotify;
 }
 
 export interface Settings {
@@ -61,6 +91,7 @@ export interface Settings {
   logLevel: GlobalEnv['LOG_LEVEL'];
   catchupWindow: string;
   apps: AppConfig[];
+  channels: ChannelSettings;
   /** Every configured secret value, for redaction. */
   secrets: string[];
 }
@@ -97,7 +128,40 @@ function schedulesFrom(report: ReportEnv, file?: FileApp['schedules']): AppSched
   };
 }
 
-function singleApp(source: NodeJS.ProcessEnv, report: ReportEnv): AppConfig {
+function notifyFrom(notify: NotifyEnv, file?: FileApp['notify']): AppNotify {
+  const channels = notify.NOTIFICATION_ENABLED ? (notify.NOTIFY_CHANNELS ?? (notify.NOTIFICATION_TYPE ? [notify.NOTIFICATION_TYPE] : [])) : [];
+  return {
+    channels: notify.NOTIFICATION_ENABLED ? (file?.channels ?? channels) : [],
+    on: file?.on ?? notify.NOTIFY_ON,
+    alertRules: file?.alertRules ?? notify.ALERT_RULES,
+  };
+}
+
+function channelsFrom(notify: NotifyEnv): ChannelSettings {
+  const channels: ChannelSettings = {};
+  if (notify.SMTP_HOST && notify.SMTP_FROM && notify.SMTP_TO) {
+    channels.email = {
+      host: notify.SMTP_HOST,
+      port: notify.SMTP_PORT ?? (notify.SMTP_SECURITY === 'tls' ? 465 : 587),
+      security: notify.SMTP_SECURITY,
+      user: notify.SMTP_USER,
+      password: notify.SMTP_PASSWORD,
+      from: notify.SMTP_FROM,
+      to: notify.SMTP_TO,
+      cc: notify.SMTP_CC ?? [],
+      rejectUnauthorized: notify.SMTP_TLS_REJECT_UNAUTHORIZED,
+      attach: notify.EMAIL_ATTACH,
+      zipAboveBytes: notify.EMAIL_ZIP_ABOVE_BYTES,
+    };
+  }
+  if (notify.DINGTALK_WEBHOOK) {
+    channels.dingtalk = { webhook: notify.DINGTALK_WEBHOOK, secret: notify.DINGTALK_SECRET, atMobiles: notify.DINGTALK_AT_MOBILES, atAll: notify.DINGTALK_AT_ALL };
+  }
+  if (notify.WEBHOOK_URL) channels.webhook = { url: notify.WEBHOOK_URL, secret: notify.WEBHOOK_SECRET };
+  return channels;
+}
+
+function singleApp(source: NodeJS.ProcessEnv, report: ReportEnv, notify: NotifyEnv): AppConfig {
   const env = parseOrThrow(singleAppEnvSchema, source);
   const console: ConsoleCredentials | undefined = env.DIFY_CONSOLE_TOKEN
     ? { kind: 'token', token: env.DIFY_CONSOLE_TOKEN }
@@ -127,10 +191,11 @@ function singleApp(source: NodeJS.ProcessEnv, report: ReportEnv): AppConfig {
       answerMaxLength: report.REPORT_ANSWER_MAX_LENGTH,
     },
     schedules: schedulesFrom(report),
+    notify: notifyFrom(notify),
   };
 }
 
-function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv): { apps: AppConfig[]; secrets: string[] } {
+function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv, notify: NotifyEnv): { apps: AppConfig[]; secrets: string[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -189,6 +254,7 @@ function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv): {
         answerMaxLength: app.answerMaxLength ?? report.REPORT_ANSWER_MAX_LENGTH,
       },
       schedules: schedulesFrom(report, app.schedules),
+      notify: notifyFrom(notify, app.notify),
     };
   });
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
@@ -202,7 +268,16 @@ function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv): {
 export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings {
   const global = parseOrThrow(globalEnvSchema, source);
   const report = parseOrThrow(reportEnvSchema, source);
-  const configured = global.DIFYSCOPE_CONFIG ? fileApps(global.DIFYSCOPE_CONFIG, source, report) : { apps: [singleApp(source, report)], secrets: [] };
+  const notify = parseOrThrow(notifyEnvSchema, source);
+  const configured = global.DIFYSCOPE_CONFIG
+    ? fileApps(global.DIFYSCOPE_CONFIG, source, report, notify)
+    : { apps: [singleApp(source, report, notify)], secrets: [] };
+  const channels = channelsFrom(notify);
+  for (const app of configured.apps) {
+    for (const channel of app.notify.channels) {
+      if (!channels[channel]) throw new ConfigError(`app ${app.key}: notify channel "${channel}" is not configured; set its variables (${channel === 'email' ? 'SMTP_HOST, SMTP_FROM, SMTP_TO' : channel === 'dingtalk' ? 'DINGTALK_WEBHOOK' : 'WEBHOOK_URL'})`);
+    }
+  }
   const secrets = [...SECRET_ENV_NAMES.map((name) => source[name]), ...configured.secrets].filter(
     (value): value is string => typeof value === 'string' && value.length >= 4,
   );
@@ -212,6 +287,7 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
     logLevel: global.LOG_LEVEL,
     catchupWindow: global.SCHEDULE_CATCHUP_WINDOW,
     apps: configured.apps,
+    channels,
     secrets: [...new Set(secrets)],
   };
 }

@@ -101,6 +101,93 @@ export const reportEnvSchema = z.object({
   WEEKLY_REPORT_TIME: z.preprocess(emptyAsUndefined, timeOfDaySchema.default('09:00')).describe('Local time of the weekly report'),
 });
 
+const emailListSchema = z.string().transform((value, ctx) => {
+  const addresses = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const bad = addresses.filter((address) => !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address.replace(/^.*<(.+)>$/, '$1')));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `"${bad.join(', ')}" is not an e-mail address; use a comma list such as ops@example.com, Li Lei <li@example.com>` });
+    return z.NEVER;
+  }
+  return addresses;
+});
+
+const httpUrlSchema = z
+  .string()
+  .trim()
+  .refine((value) => /^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value), { message: 'must be an http(s) URL' });
+
+export const NOTIFY_CHANNELS = ['email', 'dingtalk', 'webhook'] as const;
+export const notifyChannelSchema = z.enum(NOTIFY_CHANNELS);
+
+/** Alert rules such as `failure_rate > 0.05`, `p95_latency_s > 30`, `runs < 10`. */
+export const ALERT_METRICS = ['runs', 'failed', 'failure_rate', 'p95_latency_s', 'users', 'tokens'] as const;
+export const alertRuleSchema = z
+  .string()
+  .trim()
+  .regex(new RegExp(`^(${ALERT_METRICS.join('|')})\\s*(>=|<=|>|<|==)\\s*-?\\d+(\\.\\d+)?$`), `use "<metric> <op> <number>" with a metric of ${ALERT_METRICS.join(', ')} and an op of > >= < <= ==`);
+
+/** Notification channels, shared by every app (each app chooses which of them it uses). */
+export const notifyEnvSchema = z
+  .object({
+    NOTIFY_CHANNELS: z
+      .preprocess(emptyAsUndefined, z.string().optional())
+      .transform((value, ctx) => {
+        if (value === undefined) return undefined;
+        const channels = value.split(',').map((item) => item.trim()).filter(Boolean);
+        const unknown = channels.filter((item) => !(NOTIFY_CHANNELS as readonly string[]).includes(item));
+        if (unknown.length > 0) {
+          ctx.addIssue({ code: 'custom', message: `unknown channel ${unknown.join(',')}; use a comma list of ${NOTIFY_CHANNELS.join(',')}` });
+          return z.NEVER;
+        }
+        return [...new Set(channels)] as NotifyChannel[];
+      })
+      .describe('Channels to notify: comma list of `email,dingtalk,webhook`; unset: from NOTIFICATION_TYPE, else none'),
+    NOTIFICATION_ENABLED: flag(true).describe('Predecessor switch: `false` turns every notification off'),
+    NOTIFICATION_TYPE: z.preprocess(emptyAsUndefined, z.enum(['email', 'dingtalk'], { error: 'use email or dingtalk' }).optional()).describe('Predecessor name for a single channel, used when NOTIFY_CHANNELS is unset'),
+    NOTIFY_ON: z
+      .preprocess(emptyAsUndefined, z.string().default('daily,weekly'))
+      .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(['daily', 'weekly', 'range'], { error: 'use a comma list of daily,weekly,range' })))
+      .describe('Which reports notify on completion (`range` ones only with --notify); failures always notify'),
+    ALERT_RULES: z
+      .preprocess(emptyAsUndefined, z.string().default(''))
+      .transform((value) => value.split(';').map((item) => item.trim()).filter(Boolean))
+      .pipe(z.array(alertRuleSchema))
+      .describe('Alert rules separated by `;`, e.g. `failure_rate > 0.05; p95_latency_s > 30; runs < 10`'),
+    SMTP_HOST: optionalString().describe('SMTP server for e-mail notifications'),
+    SMTP_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).optional()).describe('SMTP port; default 465 with SMTP_SECURITY=tls, else 587'),
+    SMTP_SECURITY: z.preprocess(emptyAsUndefined, z.enum(['starttls', 'tls', 'none'], { error: 'use starttls, tls or none' }).default('starttls')).describe('`starttls` (upgrade, required), `tls` (implicit TLS) or `none`'),
+    SMTP_USER: optionalString().describe('SMTP user name (optional)'),
+    SMTP_PASSWORD: optionalString().describe('SMTP password (optional)'),
+    SMTP_FROM: optionalString().describe('Sender, e.g. `Difyscope <difyscope@example.com>`'),
+    SMTP_TO: z.preprocess(emptyAsUndefined, emailListSchema.optional()).describe('Comma list of recipients'),
+    SMTP_CC: z.preprocess(emptyAsUndefined, emailListSchema.optional()).describe('Comma list of copy recipients'),
+    SMTP_TLS_REJECT_UNAUTHORIZED: flag(true).describe('`false` accepts a self-signed SMTP certificate'),
+    EMAIL_ATTACH: z.preprocess(emptyAsUndefined, z.string().default('csv')).describe('Attachments: `csv` (the CSV sheets), `none`, or a comma list of file names'),
+    EMAIL_ZIP_ABOVE_BYTES: positiveInt(5_000_000, 1_000_000_000).describe('Zip the attachments when together larger than this'),
+    DINGTALK_WEBHOOK: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()).describe('DingTalk robot webhook URL (with its access_token)'),
+    DINGTALK_SECRET: optionalString().describe('DingTalk robot signing secret (`SEC…`), optional'),
+    DINGTALK_AT_MOBILES: z.preprocess(emptyAsUndefined, z.string().default('')).transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean)).describe('Comma list of mobile numbers to @mention'),
+    DINGTALK_AT_ALL: flag(false).describe('@all in DingTalk messages'),
+    WEBHOOK_URL: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()).describe('Generic JSON webhook receiving the summary'),
+    WEBHOOK_SECRET: optionalString().describe('Key of the `X-Difyscope-Signature` HMAC-SHA256 header, optional'),
+  })
+  .superRefine((env, ctx) => {
+    const channels = env.NOTIFY_CHANNELS ?? (env.NOTIFICATION_TYPE ? [env.NOTIFICATION_TYPE] : []);
+    if (!env.NOTIFICATION_ENABLED) return;
+    if (channels.includes('email')) {
+      if (!env.SMTP_HOST) ctx.addIssue({ code: 'custom', path: ['SMTP_HOST'], message: 'is required for e-mail notifications' });
+      if (!env.SMTP_FROM) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'is required for e-mail notifications' });
+      if (!env.SMTP_TO || env.SMTP_TO.length === 0) ctx.addIssue({ code: 'custom', path: ['SMTP_TO'], message: 'is required for e-mail notifications: a comma list of recipients' });
+      if (env.SMTP_USER && !env.SMTP_PASSWORD) ctx.addIssue({ code: 'custom', path: ['SMTP_PASSWORD'], message: 'is required with SMTP_USER' });
+    }
+    if (channels.includes('dingtalk') && !env.DINGTALK_WEBHOOK) ctx.addIssue({ code: 'custom', path: ['DINGTALK_WEBHOOK'], message: 'is required for DingTalk notifications' });
+    if (channels.includes('webhook') && !env.WEBHOOK_URL) ctx.addIssue({ code: 'custom', path: ['WEBHOOK_URL'], message: 'is required for webhook notifications' });
+  });
+
+export type NotifyEnv = z.output<typeof notifyEnvSchema>;
+export type NotifyChannel = z.infer<typeof notifyChannelSchema>;
+
 /** The one app configured by environment variables (the predecessor's names). */
 export const singleAppEnvSchema = z
   .object({
@@ -155,6 +242,14 @@ export const fileAppSchema = z
     answerFields: z.array(z.string().min(1)).min(1).optional(),
     answerMaxLength: z.number().int().min(1).optional(),
     concurrency: z.number().int().min(1).max(64).optional(),
+    notify: z
+      .object({
+        channels: z.array(notifyChannelSchema).optional(),
+        on: z.array(z.enum(['daily', 'weekly', 'range'])).optional(),
+        alertRules: z.array(alertRuleSchema).optional(),
+      })
+      .strict()
+      .optional(),
     schedules: z
       .object({
         daily: z.object({ enabled: z.boolean().optional(), time: timeOfDaySchema.optional(), weekends: z.boolean().optional() }).strict().optional(),

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { globalEnvSchema, reportEnvSchema, singleAppEnvSchema } from '../config/schema';
+import { globalEnvSchema, notifyEnvSchema, reportEnvSchema, singleAppEnvSchema } from '../config/schema';
 
 /**
  * Prints the configuration table (`--table`, for the README) or `.env.example` (`--env`) from
@@ -21,7 +21,7 @@ function entries(shape: Record<string, z.ZodType>): ConfigEntry[] {
 }
 
 export function configEntries(): ConfigEntry[] {
-  return [...entries(singleAppEnvSchema.shape), ...entries(reportEnvSchema.shape), ...entries(globalEnvSchema.shape)];
+  return [...entries(singleAppEnvSchema.shape), ...entries(reportEnvSchema.shape), ...entries(globalEnvSchema.shape), ...entries(notifyEnvSchema.shape)];
 }
 
 export function configTable(): string {

@@ -150,9 +150,9 @@ export function llmNode(rng: Rng, ids: GraphIds, plan: LlmPlan): NodeDraft {
   const context = plan.segments.reduce((sum, s) => sum + s.tokens, 0);
   const promptTokens = Math.round(310 + context + question.question.length * tokensPerChar + rng.int(0, 40));
   const completionTokens = Math.max(12, Math.round(question.answer.length * tokensPerChar * (1 + rng.next() * 0.8)));
-  let seconds = 0.5 + completionTokens * model.secondsPerToken * rng.logNormal(1, 0.35);
+  let seconds = 0.5 + completionTokens * model.secondsPerToken * rng.logNormal(1, 0.45);
   // Providers have slow moments: a few calls take several times as long (the latency tail).
-  if (rng.chance(0.05)) seconds *= 3 + rng.next() * 5;
+  if (rng.chance(0.12)) seconds *= 3 + rng.next() * 5;
   const usage = llmUsage(model, promptTokens, completionTokens, plan.pricesAsStrings, round(seconds * 0.97, 3));
   const processData = {
     model_mode: 'chat',

@@ -204,33 +204,52 @@ function* iterateWorldRuns(world: World, options: GenerateOptions, days: number)
     const count = counts[d] ?? 0;
     const { start, end } = localDayBounds(date, options.timezone);
     const times = sampleTimes(rng, start, end, options.timezone, count);
-    // Every day with real traffic shows the rarer shapes at least once, so reports exercise them.
-    const forced = pickDistinct(rng, count, count >= 20 ? Math.max(4, Math.round(count * 0.01) + 2) : 0);
-    const accountRuns = new Set(forced.slice(2));
+    const plan = planDay(rng, count);
     for (let i = 0; i < count; i++) {
-      let outcome: Outcome;
-      if (i === forced[0]) outcome = 'stopped';
-      else if (i === forced[1]) outcome = 'partial-succeeded';
-      else outcome = randomOutcome(rng);
-      yield buildRun(rng, world, times[i] ?? start, outcome, accountRuns.has(i));
+      const outcome = plan.outcomes.get(i) ?? randomOutcome(rng, plan.failuresPlanned);
+      yield buildRun(rng, world, times[i] ?? start, outcome, plan.accountRuns.has(i));
     }
   }
 }
 
-function pickDistinct(rng: Rng, range: number, count: number): number[] {
-  const picked: number[] = [];
-  while (picked.length < Math.min(count, range)) {
-    const candidate = rng.int(0, range - 1);
-    if (!picked.includes(candidate)) picked.push(candidate);
-  }
-  return picked;
+interface DayPlan {
+  outcomes: Map<number, Outcome>;
+  accountRuns: Set<number>;
+  failuresPlanned: boolean;
 }
 
-function randomOutcome(rng: Rng): Outcome {
+/**
+ * Days with real traffic get their failures, one stopped and one partial run, and a couple of
+ * console-account runs at fixed counts, so every demo report shows them and the failure share
+ * stays near 5% whatever the seed. Tiny days just roll the dice per run.
+ */
+function planDay(rng: Rng, count: number): DayPlan {
+  const outcomes = new Map<number, Outcome>();
+  const accountRuns = new Set<number>();
+  if (count < 20) return { outcomes, accountRuns, failuresPlanned: false };
+  const failures = Math.round(count * 0.05 * (0.8 + rng.next() * 0.4));
+  const accounts = Math.max(2, Math.round(count * 0.01));
+  const picked = pickDistinct(rng, count, 2 + failures + accounts);
+  picked.forEach((index, k) => {
+    if (k === 0) outcomes.set(index, 'stopped');
+    else if (k === 1) outcomes.set(index, 'partial-succeeded');
+    else if (k < 2 + failures) outcomes.set(index, 'failed');
+    else accountRuns.add(index);
+  });
+  return { outcomes, accountRuns, failuresPlanned: true };
+}
+
+function pickDistinct(rng: Rng, range: number, count: number): number[] {
+  const picked = new Set<number>();
+  while (picked.size < Math.min(count, range)) picked.add(rng.int(0, range - 1));
+  return [...picked];
+}
+
+function randomOutcome(rng: Rng, failuresPlanned: boolean): Outcome {
   const u = rng.next();
-  if (u < 0.05) return 'failed';
-  if (u < 0.056) return 'partial-succeeded';
-  if (u < 0.058) return 'stopped';
+  if (u < 0.006) return 'partial-succeeded';
+  if (u < 0.008) return 'stopped';
+  if (!failuresPlanned && u < 0.058) return 'failed';
   return 'succeeded';
 }
 

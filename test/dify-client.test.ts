@@ -82,8 +82,8 @@ const cookieValue = (header: string | undefined, name: string): string | undefin
     .find((part) => part.startsWith(`${name}=`))
     ?.slice(name.length + 1);
 
-describe('pickConsoleEra', () => {
-  it('maps release numbers to login eras at the chosen boundaries', () => {
+void describe('pickConsoleEra', () => {
+  void it('maps release numbers to login eras at the chosen boundaries', () => {
     const cases: [string, string][] = [
       ['0.6.16', 'legacy'],
       ['0.9.2', 'legacy'],
@@ -101,17 +101,17 @@ describe('pickConsoleEra', () => {
     for (const [version, era] of cases) assert.equal(pickConsoleEra(version), era, version);
   });
 
-  it('refuses an unreadable version with a config error naming DIFY_CONSOLE_AUTH', () => {
+  void it('refuses an unreadable version with a config error naming DIFY_CONSOLE_AUTH', () => {
     assert.throws(() => pickConsoleEra('nightly'), (error: unknown) => error instanceof DifyError && error.kind === 'config' && !error.retryable && /DIFY_CONSOLE_AUTH/.test(error.message));
   });
 
-  it('gives every simulator profile a version inside its era', () => {
+  void it('gives every simulator profile a version inside its era', () => {
     for (const profile of Object.values(PROFILES)) assert.equal(pickConsoleEra(profile.serverVersion), profile.era);
   });
 });
 
-describe('parseRetryAfter', () => {
-  it('reads delay-seconds and HTTP dates', () => {
+void describe('parseRetryAfter', () => {
+  void it('reads delay-seconds and HTTP dates', () => {
     const now = Date.parse('2025-03-01T00:00:00Z');
     assert.equal(parseRetryAfter('1', now), 1000);
     assert.equal(parseRetryAfter(' 120 ', now), 120_000);
@@ -121,7 +121,7 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter(['5', '9'], now), 5000);
   });
 
-  it('ignores missing or unreadable values', () => {
+  void it('ignores missing or unreadable values', () => {
     assert.equal(parseRetryAfter(undefined), undefined);
     assert.equal(parseRetryAfter(''), undefined);
     assert.equal(parseRetryAfter('soon'), undefined);
@@ -140,13 +140,13 @@ async function allPages(client: DifyClient): Promise<{ ids: string[]; pages: num
   }
 }
 
-describe('DifyClient.logsPage', () => {
+void describe('DifyClient.logsPage', () => {
   for (const [runs, expectedPages] of [
     [200, 2],
     [201, 3],
   ] as const) {
-    it(`pages ${runs} runs with exactly ${expectedPages} requests of limit=100`, async () => {
-      await withDify({ store: makeStore(evenlySpaced(runs, TO_S - 1).map((at, n) => at + (n % 60))) }, async ({ server, client }) => {
+    void it(`pages ${runs} runs with exactly ${expectedPages} requests of limit=100`, async () => {
+      await withDify({ store: makeStore(evenlySpaced(runs, TO_S - 1)) }, async ({ server, client }) => {
         const { ids, pages } = await allPages(client);
         assert.equal(pages, expectedPages);
         assert.equal(ids.length, runs);
@@ -164,7 +164,7 @@ describe('DifyClient.logsPage', () => {
     });
   }
 
-  it('keeps a run at `from`, drops a run at `to` and reports it as outside the window', async () => {
+  void it('keeps a run at `from`, drops a run at `to` and reports it as outside the window', async () => {
     const store = makeStore([FROM_S - 1, FROM_S, FROM_S + 3600, TO_S - 1, TO_S, TO_S + 1]);
     await withDify({ store }, async ({ client, server }) => {
       const page = await client.logsPage({ page: 1, from: FROM, to: TO });
@@ -180,7 +180,7 @@ describe('DifyClient.logsPage', () => {
     });
   });
 
-  it('reports an item that fails validation in `invalid` and keeps the others', async () => {
+  void it('reports an item that fails validation in `invalid` and keeps the others', async () => {
     const store = makeStore([FROM_S + 10, FROM_S + 20, FROM_S + 30]);
     const broken = store.apps[0]?.logs[1];
     assert.ok(broken);
@@ -194,7 +194,7 @@ describe('DifyClient.logsPage', () => {
     });
   });
 
-  it('retries a page that briefly comes back as malformed JSON', async () => {
+  void it('retries a page that briefly comes back as malformed JSON', async () => {
     await withDify({ faults: { malformedLogPages: 1 } }, async ({ client, server }) => {
       const page = await client.logsPage({ page: 1, from: FROM, to: TO });
       assert.equal(page.items.length, 5);
@@ -202,7 +202,7 @@ describe('DifyClient.logsPage', () => {
     });
   });
 
-  it('throws a retryable schema error when the envelope stays malformed', async () => {
+  void it('throws a retryable schema error when the envelope stays malformed', async () => {
     await withDify({ faults: { malformedLogPages: 10 }, client: { maxRetries: 2 } }, async ({ client, server }) => {
       const error = await difyError(client.logsPage({ page: 1, from: FROM, to: TO }));
       assert.equal(error.kind, 'schema');
@@ -212,8 +212,8 @@ describe('DifyClient.logsPage', () => {
   });
 });
 
-describe('DifyClient service errors', () => {
-  it('names DIFY_API_TOKEN for a rejected key, without retrying or leaking it', async () => {
+void describe('DifyClient service errors', () => {
+  void it('names DIFY_API_TOKEN for a rejected key, without retrying or leaking it', async () => {
     await withDify({ client: { apiToken: 'app-ThisKeyIsWrong123' } }, async ({ client, server }) => {
       const error = await difyError(client.appInfo(), ['app-ThisKeyIsWrong123']);
       assert.equal(error.kind, 'auth');
@@ -226,7 +226,7 @@ describe('DifyClient service errors', () => {
   });
 
   for (const profile of ['tokenpair', 'cookie-base64'] as const) {
-    it(`explains a 403 for an app with API access disabled (${profile})`, async () => {
+    void it(`explains a 403 for an app with API access disabled (${profile})`, async () => {
       await withDify({ profile, store: makeStore([FROM_S], { enableApi: false }) }, async ({ client }) => {
         const error = await difyError(client.logsPage({ page: 1, from: FROM, to: TO }));
         assert.equal(error.kind, 'forbidden');
@@ -238,7 +238,7 @@ describe('DifyClient service errors', () => {
     });
   }
 
-  it('says when the key belongs to an app that is not a workflow app', async () => {
+  void it('says when the key belongs to an app that is not a workflow app', async () => {
     await withDify({ client: { apiToken: CHAT_API_TOKEN } }, async ({ client }) => {
       const error = await difyError(client.logsPage({ page: 1, from: FROM, to: TO }));
       assert.equal(error.kind, 'bad-request');
@@ -249,8 +249,8 @@ describe('DifyClient service errors', () => {
   });
 });
 
-describe('DifyClient retries', () => {
-  it('waits at least Retry-After after a 429, then succeeds', async () => {
+void describe('DifyClient retries', () => {
+  void it('waits at least Retry-After after a 429, then succeeds', async () => {
     await withDify({}, async ({ client, server }) => {
       server.setFaults({ rateLimitEvery: 2, retryAfterSeconds: 1 });
       await client.appInfo();
@@ -266,7 +266,7 @@ describe('DifyClient retries', () => {
     });
   });
 
-  it('throws a retryable error carrying retryAfterMs when Retry-After exceeds maxRetryAfterMs', async () => {
+  void it('throws a retryable error carrying retryAfterMs when Retry-After exceeds maxRetryAfterMs', async () => {
     await withDify({ faults: { rateLimitEvery: 1, retryAfterSeconds: 120 } }, async ({ client, server }) => {
       const error = await difyError(client.appInfo());
       assert.equal(error.kind, 'rate-limited');
@@ -277,7 +277,7 @@ describe('DifyClient retries', () => {
   });
 
   for (const status of [500, 502, 503] as const) {
-    it(`retries a ${status} and then succeeds`, async () => {
+    void it(`retries a ${status} and then succeeds`, async () => {
       await withDify({}, async ({ client, server }) => {
         server.setFaults({ serverErrorEvery: 2, serverErrorStatus: status });
         await client.appInfo();
@@ -291,7 +291,7 @@ describe('DifyClient retries', () => {
     });
   }
 
-  it('retries after a connection reset and after a request that hangs past timeoutMs', async () => {
+  void it('retries after a connection reset and after a request that hangs past timeoutMs', async () => {
     await withDify({ client: { timeoutMs: 300 } }, async ({ client, server }) => {
       server.setFaults({ resetEvery: 2 });
       await client.appInfo();
@@ -318,7 +318,7 @@ describe('DifyClient retries', () => {
     });
   });
 
-  it('gives up after maxRetries with a retryable server error', async () => {
+  void it('gives up after maxRetries with a retryable server error', async () => {
     await withDify({ faults: { serverErrorEvery: 1 }, client: { maxRetries: 2 } }, async ({ client, server }) => {
       const error = await difyError(client.appInfo());
       assert.equal(error.kind, 'server');
@@ -330,8 +330,8 @@ describe('DifyClient retries', () => {
   });
 });
 
-describe('DifyClient.runDetail', () => {
-  it('reads RFC-822 timestamps and JSON-text outputs (legacy), and 200-all-null as unknown', async () => {
+void describe('DifyClient.runDetail', () => {
+  void it('reads RFC-822 timestamps and JSON-text outputs (legacy), and 200-all-null as unknown', async () => {
     await withDify({ profile: 'legacy' }, async ({ client, server }) => {
       const detail = await client.runDetail(runId(1));
       assert.ok(detail);
@@ -344,7 +344,7 @@ describe('DifyClient.runDetail', () => {
     });
   });
 
-  it('reads integer timestamps and object outputs (newest), and 404 as unknown', async () => {
+  void it('reads integer timestamps and object outputs (newest), and 404 as unknown', async () => {
     await withDify({ profile: 'cookie-base64' }, async ({ client, server }) => {
       const detail = await client.runDetail(runId(2));
       assert.ok(detail);
@@ -356,7 +356,7 @@ describe('DifyClient.runDetail', () => {
     });
   });
 
-  it('handles every profile combination of timestamps and outputs', async () => {
+  void it('handles every profile combination of timestamps and outputs', async () => {
     for (const runDetailTimestamps of ['int', 'rfc822'] as const) {
       for (const runDetailOutputs of ['string', 'object'] as const) {
         const profile: DifyProfile = { ...PROFILES.cookie, runDetailTimestamps, runDetailOutputs };
@@ -372,9 +372,9 @@ describe('DifyClient.runDetail', () => {
 
 const ERA_PROFILES: EraProfileName[] = ['legacy', 'tokenpair', 'cookie', 'cookie-host', 'cookie-base64'];
 
-describe('DifyClient console login per era', () => {
+void describe('DifyClient console login per era', () => {
   for (const name of ERA_PROFILES) {
-    it(`${name}: logs in once from the server version and reads node executions in order`, async () => {
+    void it(`${name}: logs in once from the server version and reads node executions in order`, async () => {
       await withDify({ profile: name, client: { console: PASSWORD_LOGIN } }, async ({ client, server }) => {
         const [a, b, c] = await Promise.all([client.nodeExecutions(runId(0)), client.nodeExecutions(runId(1)), client.nodeExecutions(runId(2))]);
         for (const nodes of [a, b, c]) assert.deepEqual(nodes.map((node) => node.index), [1, 2, 3]);
@@ -412,7 +412,7 @@ describe('DifyClient console login per era', () => {
     });
   }
 
-  it('uses a pre-issued console token as Bearer and never logs in', async () => {
+  void it('uses a pre-issued console token as Bearer and never logs in', async () => {
     await withDify({ profile: 'tokenpair' }, async ({ server, newClient }) => {
       const login = await fetch(`${server.url}/console/api/login`, {
         method: 'POST',
@@ -429,7 +429,7 @@ describe('DifyClient console login per era', () => {
     });
   });
 
-  it('cookie era: the fake rejects a console GET without a matching X-CSRF-Token', async () => {
+  void it('cookie era: the fake rejects a console GET without a matching X-CSRF-Token', async () => {
     await withDify({ profile: 'cookie', client: { console: PASSWORD_LOGIN } }, async ({ client, server }) => {
       await client.nodeExecutions(runId(0));
       const read = server.requests.find((r) => r.path.endsWith('/node-executions'));
@@ -444,7 +444,7 @@ describe('DifyClient console login per era', () => {
     });
   });
 
-  it('a wrong password: one login request, a non-retryable auth error naming DIFY_CONSOLE_PASSWORD, never asked again', async () => {
+  void it('a wrong password: one login request, a non-retryable auth error naming DIFY_CONSOLE_PASSWORD, never asked again', async () => {
     const console: ConsoleCredentials = { kind: 'password', email: CONSOLE_EMAIL, password: 'WrongPassw0rd1' };
     await withDify({ profile: 'cookie-base64', client: { console } }, async ({ client, server }) => {
       const error = await difyError(client.nodeExecutions(runId(0)));
@@ -459,7 +459,7 @@ describe('DifyClient console login per era', () => {
     });
   });
 
-  it('a locked-out account: a non-retryable locked-out error that says how long Dify locks', async () => {
+  void it('a locked-out account: a non-retryable locked-out error that says how long Dify locks', async () => {
     await withDify({ profile: 'cookie', client: { console: PASSWORD_LOGIN } }, async ({ client, server }) => {
       for (let i = 0; i < 6; i += 1) {
         await fetch(`${server.url}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: CONSOLE_EMAIL, password: 'nope' }) });
@@ -474,7 +474,7 @@ describe('DifyClient console login per era', () => {
     });
   });
 
-  it('auto mode with an unknown server version: config error, no login attempt', async () => {
+  void it('auto mode with an unknown server version: config error, no login attempt', async () => {
     const profile: DifyProfile = { ...PROFILES.cookie, serverVersion: 'nightly-build' };
     await withDify({ profile, client: { console: PASSWORD_LOGIN } }, async ({ client, server }) => {
       const error = await difyError(client.nodeExecutions(runId(0)));
@@ -484,7 +484,7 @@ describe('DifyClient console login per era', () => {
     });
   });
 
-  it('an explicit DIFY_CONSOLE_AUTH skips the version lookup', async () => {
+  void it('an explicit DIFY_CONSOLE_AUTH skips the version lookup', async () => {
     await withDify({ profile: 'cookie-base64', client: { console: PASSWORD_LOGIN, consoleAuth: 'cookie-base64' } }, async ({ client, server }) => {
       await client.nodeExecutions(runId(0));
       assert.equal(server.requests[0]?.path, '/console/api/login');
@@ -492,7 +492,7 @@ describe('DifyClient console login per era', () => {
     });
   });
 
-  it('an unknown console app id: non-retryable not-found naming DIFY_APP_ID', async () => {
+  void it('an unknown console app id: non-retryable not-found naming DIFY_APP_ID', async () => {
     await withDify({ profile: 'cookie-host', client: { console: PASSWORD_LOGIN, appId: uuid(0x77, 7) } }, async ({ client }) => {
       const error = await difyError(client.nodeExecutions(runId(0)));
       assert.equal(error.kind, 'not-found');
@@ -502,14 +502,14 @@ describe('DifyClient console login per era', () => {
     });
   });
 
-  it('an unknown run has no node executions', async () => {
+  void it('an unknown run has no node executions', async () => {
     await withDify({ profile: 'cookie', client: { console: PASSWORD_LOGIN } }, async ({ client }) => {
       assert.deepEqual(await client.nodeExecutions(uuid(0x99, 9)), []);
     });
   });
 });
 
-describe('DifyClient console session renewal', () => {
+void describe('DifyClient console session renewal', () => {
   const renewal: Record<EraProfileName, string> = {
     legacy: 'POST /console/api/login 200',
     tokenpair: 'POST /console/api/refresh-token 200',
@@ -518,7 +518,7 @@ describe('DifyClient console session renewal', () => {
     'cookie-base64': 'POST /console/api/refresh-token 200',
   };
   for (const name of ERA_PROFILES) {
-    it(`${name}: a 401 renews the session exactly once, then the call succeeds`, async () => {
+    void it(`${name}: a 401 renews the session exactly once, then the call succeeds`, async () => {
       await withDify({ profile: name, faults: { expireConsoleSessionAfter: 1 }, client: { console: PASSWORD_LOGIN } }, async ({ client, server }) => {
         await client.nodeExecutions(runId(0));
         const nodes = await client.nodeExecutions(runId(1));
@@ -543,7 +543,7 @@ describe('DifyClient console session renewal', () => {
     });
   }
 
-  it('a second 401 after renewal is a non-retryable auth error', async () => {
+  void it('a second 401 after renewal is a non-retryable auth error', async () => {
     await withDify({ profile: 'cookie-host', faults: { expireConsoleSessionAfter: 0 }, client: { console: PASSWORD_LOGIN } }, async ({ client, server }) => {
       const error = await difyError(client.nodeExecutions(runId(0)), server.requests.map((r) => r.headers.cookie ?? ''));
       assert.equal(error.kind, 'auth');
@@ -557,6 +557,135 @@ describe('DifyClient console session renewal', () => {
           if (value) assert.ok(!error.message.includes(value), 'no cookie value in the message');
         }
       }
+    });
+  });
+});
+
+void describe('simulated Dify (what the fake itself answers)', () => {
+  const get = async (server: RunningDifyServer, path: string, headers: Record<string, string> = { authorization: `Bearer ${API_TOKEN}` }) => {
+    const response = await fetch(`${server.url}${path}`, { headers });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  };
+  const login = (server: RunningDifyServer, password: string) =>
+    fetch(`${server.url}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: CONSOLE_EMAIL, password, remember_me: true }) });
+
+  void it('answers service auth failures as in wraps.py, with WWW-Authenticate', async () => {
+    await withDify({}, async ({ server }) => {
+      const missing = await get(server, '/v1/info', {});
+      assert.equal(missing.status, 401);
+      assert.deepEqual(missing.body, { code: 'unauthorized', message: "Authorization header must be provided and start with 'Bearer'", status: 401 });
+      assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="api"');
+      const scheme = await get(server, '/v1/info', { authorization: `Basic ${API_TOKEN}` });
+      assert.equal(scheme.body.message, "Authorization scheme must be 'Bearer'");
+      const unknown = await get(server, '/v1/info', { authorization: 'Bearer app-unknown' });
+      assert.equal(unknown.body.message, 'Access token is invalid');
+      const version = await get(server, '/v1/', {});
+      assert.deepEqual(version.body, { welcome: 'Dify OpenAPI', api_version: 'v1', server_version: PROFILES['cookie-base64'].serverVersion });
+    });
+  });
+
+  void it('uses specific admission codes only in the newest profile', async () => {
+    for (const [profile, code] of [
+      ['cookie', 'forbidden'],
+      ['cookie-base64', 'app_abnormal_status'],
+    ] as const) {
+      await withDify({ profile, store: makeStore([FROM_S], { status: 'abnormal' }) }, async ({ server }) => {
+        const { status, body } = await get(server, '/v1/info');
+        assert.equal(status, 403);
+        assert.deepEqual(body, { code, message: "The app's status is abnormal.", status: 403 });
+      });
+    }
+  });
+
+  void it('validates log query parameters like reqparse and the service', async () => {
+    await withDify({ profile: 'tokenpair' }, async ({ server }) => {
+      const limit = await get(server, '/v1/workflows/logs?limit=500');
+      assert.equal(limit.status, 400);
+      assert.deepEqual(limit.body, { code: 'invalid_param', message: 'Invalid argument: 500. argument must be within the range 1 - 100', params: 'limit', status: 400 });
+      assert.equal((await get(server, '/v1/workflows/logs?page=0')).body.params, 'page');
+      assert.equal((await get(server, '/v1/workflows/logs?status=running')).body.params, 'status');
+      const date = await get(server, '/v1/workflows/logs?created_at__after=yesterday');
+      assert.deepEqual(date.body, { code: 'invalid_param', message: "Invalid isoformat string: 'yesterday'", status: 400 });
+      const account = await get(server, '/v1/workflows/logs?created_by_account=nobody%40example.com');
+      assert.deepEqual(account.body, { code: 'invalid_param', message: 'Account not found: nobody@example.com', status: 400 });
+    });
+    await withDify({ profile: 'legacy' }, async ({ server }) => {
+      const limit = await get(server, '/v1/workflows/logs?limit=0');
+      assert.deepEqual(limit.body, { code: 'invalid_param', message: 'Invalid argument: 0. argument must be within the range 1 - 100', params: 'limit' }, '0.x: no status key');
+    });
+  });
+
+  void it('filters logs by keyword (first 30 chars), session, status and run id, newest first, with has_more', async () => {
+    await withDify({}, async ({ server }) => {
+      const all = await get(server, '/v1/workflows/logs?limit=2');
+      assert.deepEqual([all.body.total, all.body.has_more, all.body.limit, all.body.page], [5, true, 2, 1]);
+      const ids = (all.body.data as { id: string; created_at: number }[]).map((item) => item.created_at);
+      assert.deepEqual(ids, [TO_S - 60, TO_S - 120]);
+      const last = await get(server, '/v1/workflows/logs?limit=2&page=3');
+      assert.deepEqual([(last.body.data as unknown[]).length, last.body.has_more], [1, false]);
+      const beyond = await get(server, '/v1/workflows/logs?limit=2&page=4');
+      assert.deepEqual([(beyond.body.data as unknown[]).length, beyond.body.has_more], [0, false]);
+      const keyword = await get(server, `/v1/workflows/logs?keyword=${encodeURIComponent('answer 3' + 'x'.repeat(40))}`);
+      assert.equal(keyword.body.total, 0, 'only the first 30 characters are used');
+      assert.equal((await get(server, '/v1/workflows/logs?keyword=ANSWER%203')).body.total, 1);
+      assert.equal((await get(server, `/v1/workflows/logs?keyword=${runId(4)}`)).body.total, 1);
+      assert.equal((await get(server, '/v1/workflows/logs?created_by_end_user_session_id=customer-1')).body.total, 2);
+      assert.equal((await get(server, '/v1/workflows/logs?status=failed')).body.total, 0);
+      const window = await get(server, `/v1/workflows/logs?created_at__after=${new Date((TO_S - 180) * 1000).toISOString()}&created_at__before=${new Date((TO_S - 120) * 1000).toISOString()}`);
+      assert.equal(window.body.total, 2, 'both bounds inclusive');
+    });
+  });
+
+  void it('locks console login after more than 5 failures, checked before the password; base64 garbage does not count', async () => {
+    await withDify({ profile: 'cookie-base64' }, async ({ server }) => {
+      const garbage = await login(server, 'not base64!');
+      assert.equal(garbage.status, 401);
+      assert.equal(server.loginFailures(CONSOLE_EMAIL), 0);
+      for (let i = 1; i <= 6; i += 1) {
+        const wrong = await login(server, Buffer.from(`wrong${i}`).toString('base64'));
+        assert.equal(wrong.status, 401);
+        assert.deepEqual(await wrong.json(), { code: 'authentication_failed', message: 'Invalid email or password.', status: 401 });
+      }
+      const locked = await login(server, BASE64_PASSWORD);
+      assert.equal(locked.status, 429);
+      assert.deepEqual(await locked.json(), { code: 'email_code_login_limit', message: 'Too many incorrect password attempts. Please try again later.', status: 429 });
+      assert.ok(server.requests.every((r) => r.path !== '/console/api/login' || (r.body as { password: string }).password === '***'), 'passwords are never recorded');
+    });
+  });
+
+  void it('sets era cookies with the __Host- prefix and rotates the refresh token', async () => {
+    await withDify({ profile: 'cookie-host' }, async ({ server }) => {
+      const response = await login(server, CONSOLE_PASSWORD);
+      const cookies = response.headers.getSetCookie();
+      assert.deepEqual(
+        cookies.map((line) => line.split('=')[0]),
+        ['__Host-access_token', '__Host-refresh_token', '__Host-csrf_token'],
+      );
+      assert.ok(cookies.every((line) => line.includes('Path=/') && line.includes('Secure')));
+      const refreshCookie = cookies[1]?.split(';')[0] ?? '';
+      const refresh = () => fetch(`${server.url}/console/api/refresh-token`, { method: 'POST', headers: { cookie: refreshCookie } });
+      assert.equal((await refresh()).status, 200);
+      const reused = await refresh();
+      assert.equal(reused.status, 401);
+      assert.deepEqual(await reused.json(), { result: 'fail', message: 'Invalid refresh token' });
+      const none = await fetch(`${server.url}/console/api/refresh-token`, { method: 'POST' });
+      assert.deepEqual(await none.json(), { result: 'fail', message: 'No refresh token provided' });
+    });
+  });
+
+  void it('rejects non-UUID console app ids with not_found and unknown ones with app_not_found', async () => {
+    await withDify({ profile: 'tokenpair' }, async ({ server }) => {
+      const token = ((await (await login(server, CONSOLE_PASSWORD)).json()) as { data: { access_token: string } }).data.access_token;
+      const headers = { authorization: `Bearer ${token}` };
+      assert.equal((await get(server, `/console/api/apps/not-a-uuid/workflow-runs/${runId(0)}/node-executions`, headers)).body.code, 'not_found');
+      const unknown = await get(server, `/console/api/apps/${uuid(0x77, 7)}/workflow-runs/${runId(0)}/node-executions`, headers);
+      assert.deepEqual(unknown.body, { code: 'app_not_found', message: 'App not found.', status: 404 });
+      const nodes = await get(server, `/console/api/apps/${APP_ID}/workflow-runs/${runId(0)}/node-executions`, headers);
+      assert.deepEqual((nodes.body.data as { index: number }[]).map((node) => node.index), [3, 2, 1], 'trace order: index descending');
+      const logs = await get(server, `/console/api/apps/${APP_ID}/workflow-app-logs?limit=1`, headers);
+      assert.deepEqual([logs.body.total, logs.body.has_more], [5, true]);
+      const unauthenticated = await get(server, `/console/api/apps/${APP_ID}/workflow-app-logs`, {});
+      assert.deepEqual(unauthenticated.body, { code: 'unauthorized', message: 'Invalid Authorization token.', status: 401 });
     });
   });
 });

@@ -187,6 +187,16 @@ export class DifyClient {
 
   /** Node executions of a run from the console API, in execution order (index ascending). */
   async nodeExecutions(runId: string): Promise<NodeExecution[]> {
+    try {
+      return await this.consoleNodeExecutions(runId);
+    } catch (error) {
+      // Login and refresh errors quote Dify's answer; redact those too.
+      if (isDifyError(error)) throw error.withMessage(this.redact(error.message));
+      throw error;
+    }
+  }
+
+  private async consoleNodeExecutions(runId: string): Promise<NodeExecution[]> {
     const session = this.consoleSession;
     if (!session) {
       throw new DifyError('config', 'node executions need console credentials: set DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD, or DIFY_CONSOLE_TOKEN', {
