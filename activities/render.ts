@@ -1,9 +1,9 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Completeness, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
 import type { AppConfig } from '../config/load';
-import { renderReport } from '../reports';
+import { renderReport, type ReportFigures } from '../reports';
 import { collectedRunSchema, type CollectedRun } from './dify/schemas';
 import { readNdjsonGz, removeFolder, replaceFolder, resolveInside, writeFileAtomic } from './storage';
 
@@ -27,6 +27,19 @@ export function assessCompleteness(plan: ReportPlan, logs: LogCollection, detail
     complete,
     line: `${complete ? 'complete' : 'INCOMPLETE'}: ${parts.join(', ')}`,
   };
+}
+
+/**
+ * The previous period's figures, from its report.json, for the changes; absent when that
+ * period was never reported (or its file is unreadable: changes are then simply left out).
+ */
+export async function previousFigures(outputDir: string, plan: ReportPlan): Promise<ReportFigures | null> {
+  try {
+    const json = JSON.parse(await readFile(path.join(resolveInside(outputDir, plan.previousFolder), 'report.json'), 'utf8')) as { figures?: ReportFigures };
+    return json.figures ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -55,6 +68,7 @@ export async function renderReportFolder(
     answerFields: app.report.answerFields,
     answerMaxLength: app.report.answerMaxLength,
     completeness,
+    previous: await previousFigures(outputDir, plan),
   });
 
   const target = resolveInside(outputDir, plan.folder);

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { redactSecrets } from '../config/load';
 import { connectClient } from './connection';
 import { runDemo } from './demo';
+import { runDev } from './dev';
 import { isUsageError } from './errors';
 import { followReport, formatSummary, prepareReport, startReport } from './report';
 import { settingsFromEnvironment } from './settings';
@@ -156,6 +157,11 @@ program
   .command('status <workflowId>')
   .description('Progress of a report workflow.')
   .action((workflowId: string) => withClient(async (client) => (await statusLines(client, workflowId)).forEach((line) => print(line))));
+
+program
+  .command('dev')
+  .description('Local Temporal dev server (unless TEMPORAL_ADDRESS is set) + worker + schedules applied, against the configured Dify.')
+  .action(() => run(() => runDev(settingsFromEnvironment(), path.resolve('.difyscope'), print)));
 
 program
   .command('demo')

@@ -30,10 +30,17 @@ export function cellText(value: string): string {
   return value.replace(/\r\n?/g, '\n');
 }
 
-export function questionOf(record: RunRecord, questionField: string): string {
-  const own = record.inputs[questionField];
-  const value = own === undefined || own === null || own === '' ? record.inputs['sys.query'] : own;
-  return cellText(asText(value));
+function firstPresent(source: Record<string, unknown>, fields: readonly string[]): unknown {
+  for (const field of fields) {
+    const value = source[field];
+    if (value !== undefined && value !== null && value !== '') return value;
+  }
+  return undefined;
+}
+
+/** The first configured question field present in the run's inputs (`query`, then `sys.query` by default). */
+export function questionOf(record: RunRecord, questionFields: readonly string[]): string {
+  return cellText(asText(firstPresent(record.inputs, questionFields)));
 }
 
 export function attachmentsOf(record: RunRecord): string[] {
@@ -50,8 +57,9 @@ export function truncate(value: string, maxLength: number): string {
   return chars.length > maxLength ? `${chars.slice(0, maxLength).join('')}…` : value;
 }
 
-export function answerOf(record: RunRecord, answerField: string, maxLength: number): string {
-  return truncate(cellText(asText(record.outputs[answerField])), maxLength);
+/** The first configured answer field present in the run's outputs (`text`, `answer`, `result` by default). */
+export function answerOf(record: RunRecord, answerFields: readonly string[], maxLength: number): string {
+  return truncate(cellText(asText(firstPresent(record.outputs, answerFields))), maxLength);
 }
 
 /** Dify cuts long dataset names and marks the cut with `...`; the mark is noise in a sheet. */

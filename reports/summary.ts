@@ -181,7 +181,7 @@ export function buildSummary(aggregates: Aggregates, ctx: ReportContext): Summar
         .map((record) => [
           localIso(record.createdAt, zone),
           record.userId,
-          truncate(questionOf(record, ctx.questionField), QUESTION_PREVIEW),
+          truncate(questionOf(record, ctx.questionFields), QUESTION_PREVIEW),
           truncate(record.error ?? '', ERROR_PREVIEW),
         ]),
       empty: words.none,

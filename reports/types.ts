@@ -12,10 +12,10 @@ export interface ReportContext {
   generatedAt: string;
   locale: Locale;
   formats: ReportFormat[];
-  /** Run input holding the question; falls back to `sys.query`. */
-  questionField: string;
-  /** Run output holding the answer. */
-  answerField: string;
+  /** Run inputs holding the question, first present wins (e.g. `query`, `sys.query`). */
+  questionFields: string[];
+  /** Run outputs holding the answer, first present wins (e.g. `text`, `answer`, `result`). */
+  answerFields: string[];
   answerMaxLength: number;
   completeness: Completeness;
   /** The previous period's figures, for the change columns. */

@@ -131,7 +131,7 @@ describe('schedules on a real Temporal server', () => {
       return done.length === 10 ? done : undefined;
     });
     const weeklyFolder = path.join(outputDir, 'support', 'weekly', '2025-W10');
-    await waitFor('the weekly report', async () => ((await readdir(weeklyFolder).catch(() => [])).includes('raw') ? true : undefined));
+    await waitFor('the weekly report', async () => ((await readdir(weeklyFolder).catch(() => [] as string[])).includes('raw') ? true : undefined));
 
     assert.deepEqual((await readdir(dailyDir)).sort(), DAYS);
     const perDay = new Map<string, string[]>();

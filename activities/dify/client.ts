@@ -275,7 +275,7 @@ export class DifyClient {
     options: { allow404?: boolean } = {},
   ): Promise<T> {
     try {
-      return await this.http.withRetries(what, async () => {
+      return await this.http.withRetries(async () => {
         const response = await this.http.send(request, what);
         const ok = (response.status >= 200 && response.status < 300) || (options.allow404 === true && response.status === 404);
         if (!ok) throw this.statusError(surface, response, what);

@@ -156,7 +156,7 @@ export class ConsoleSession {
     const era = await this.resolveEra();
     const password = era === 'cookie-base64' ? Buffer.from(credentials.password, 'utf8').toString('base64') : credentials.password;
     try {
-      const response = await http.withRetries('the console login', async () => {
+      const response = await http.withRetries(async () => {
         const answer = await http.send({ method: 'POST', path: '/console/api/login', json: { email: credentials.email, password, remember_me: true } }, 'the console login');
         if (answer.status < 200 || answer.status >= 300) {
           throw errorFromResponse('login', answer.status, readErrorBody(answer.text), 'the console login');
@@ -215,7 +215,7 @@ export class ConsoleSession {
   private async refresh(session: Session): Promise<void> {
     const { http } = this.options;
     const what = 'the console token refresh';
-    const response = await http.withRetries(what, async () => {
+    const response = await http.withRetries(async () => {
       const answer =
         session.kind === 'cookie'
           ? await http.send({ method: 'POST', path: '/console/api/refresh-token', headers: this.cookieHeaders(session.cookies) }, what)

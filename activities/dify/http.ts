@@ -110,7 +110,7 @@ export class HttpTransport {
    * A Retry-After longer than `maxRetryAfterMs` is not slept through here: the error goes
    * up at once with `retryAfterMs`, so the orchestrator can wait without holding a worker slot.
    */
-  async withRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     for (let retry = 0; ; retry += 1) {
       try {
         return await attempt();
