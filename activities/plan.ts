@@ -11,10 +11,9 @@ export function planReport(settings: Settings, input: unknown, workflowId: strin
   if (!parsed.success) throw new ConfigError(`workflow input: ${formatIssues(parsed.error).replace(/\n/g, '; ')}`);
   const request = parsed.data;
   const app = findApp(settings, request.app);
-  const window =
-    request.kind === 'daily' || request.kind === 'weekly'
-      ? boundsWindow(request.kind, request.from, request.to, app.report.timezone)
-      : rangeWindow(request.from, request.to, app.report.timezone);
+  // Validated as an ad-hoc range (dates or timestamps with offset), then labelled for its kind.
+  const range = rangeWindow(request.from, request.to, app.report.timezone);
+  const window = boundsWindow(request.kind ?? 'range', range.from, range.to, app.report.timezone);
   const level = request.level ?? app.collectLevel;
   if (level === 'nodes' && !app.dify.console) {
     throw new ConfigError('level: "nodes" needs console credentials; set DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD (or DIFY_CONSOLE_TOKEN) and DIFY_APP_ID');

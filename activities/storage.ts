@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
  * place, so a crash never leaves a half-written file or report folder behind.
  */
 
-const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+const SAFE_SEGMENT = /^[A-Za-z0-9._][A-Za-z0-9._+-]*$/;
 
 /** Joins relative segments under `root`, refusing anything that could escape it. */
 export function resolveInside(root: string, relative: string): string {

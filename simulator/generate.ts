@@ -64,7 +64,7 @@ export function generateRuns(options: GenerateOptions & { days?: number }): Simu
   return [...iterateRuns(options)];
 }
 
-/** The same runs one at a time, for callers that stream them (memory stays per-run). */
+/** The same runs one at a time, so a caller can stream them: only the current run and one timestamp per run of the current day are held. */
 export function* iterateRuns(options: GenerateOptions & { days?: number }): Generator<SimulatedLog> {
   const days = Math.max(1, Math.floor(options.days ?? 1));
   const total = options.runs ?? DEFAULT_RUNS_PER_DAY * days;

@@ -91,7 +91,7 @@ void test('docker-compose accepts the file and wires the services in order', () 
   assert.match(worker, /TEMPORAL_ADDRESS: temporal:7233/);
   assert.match(worker, /OUTPUT_DIR: \/data\/outputs/);
   assert.match(worker, /restart: unless-stopped/);
-  assert.match(worker, /- npx\n\s+- difyscope\n\s+- worker/);
+  assert.match(worker, /command:\n\s+- worker\n/);
 
   // Every password Compose resolved came from .env: no other value hides in the file.
   const passwords = lines.flatMap((line) => PASSWORD_KEYS.exec(line)?.[2] ?? []);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadSettings, type Settings } from '../config/load';
@@ -77,7 +78,7 @@ describe('reportWorkflow on a real Temporal server', () => {
     await env?.teardown();
   });
 
-  it('collects the window [from, to), renders every report, and returns exact figures', async () => {
+  it('collects the window [from, to), renders every report, and returns exact figures', { timeout: 180_000 }, async () => {
     const prepared = prepareReport(settings, { from: '2025-03-01', to: '2025-03-02' });
     assert.equal(prepared.workflowId, 'range/support/2025-03-01_2025-03-02');
     assert.deepEqual(prepared.window, {
@@ -153,11 +154,11 @@ describe('reportWorkflow on a real Temporal server', () => {
 
     if (process.env.RECORD_HISTORY) {
       const history = await handle.fetchHistory();
-      await writeFile(path.join(__dirname, 'histories', 'report-workflow.json'), JSON.stringify(history, null, 2));
+      await writeFile(path.join(__dirname, 'histories', 'report-workflow.json'), historyToJSON(history));
     }
   });
 
-  it('re-running the same range replaces the folder with an identical report', async () => {
+  it('re-running the same range replaces the folder with an identical report', { timeout: 180_000 }, async () => {
     const prepared = prepareReport(settings, { from: '2025-03-01', to: '2025-03-02', formats: 'csv' });
     const summary = await (await startReport(env.client, settings, prepared)).result();
     const files = (await readdir(summary.folder)).sort();
@@ -166,7 +167,7 @@ describe('reportWorkflow on a real Temporal server', () => {
     assert.equal(summary.runs, 5);
   });
 
-  it('fails with a non-retryable error naming the setting when the service token is wrong', async () => {
+  it('fails with a non-retryable error naming the setting when the service token is wrong', { timeout: 180_000 }, async () => {
     const broken = loadSettings({ DIFY_BASE_URL: dify.url, DIFY_API_TOKEN: 'app-wrong-token-xyz', APP_KEY: 'broken', OUTPUT_DIR: outputDir, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('broken') });
     const brokenWorker = await createWorker({ settings: broken, connection: env.nativeConnection, workflowBundle: await workflowBundle() });
     await brokenWorker.runUntil(async () => {
@@ -181,7 +182,7 @@ describe('reportWorkflow on a real Temporal server', () => {
     });
   });
 
-  it('accepts plain JSON input as `temporal workflow start` would send it', async () => {
+  it('accepts plain JSON input as `temporal workflow start` would send it', { timeout: 180_000 }, async () => {
     const handle = await env.client.workflow.start(reportWorkflow, {
       taskQueue,
       workflowId: 'manual-json-input',

@@ -81,7 +81,7 @@ describe('schedules on a real Temporal server', () => {
     await env?.teardown();
   });
 
-  it('applies idempotently: twice unchanged, a new time updates in place, --prune removes orphans', async () => {
+  it('applies idempotently: twice unchanged, a new time updates in place, --prune removes orphans', { timeout: 180_000 }, async () => {
     assert.deepEqual(await applySchedules(env.client, settings, { prune: false }), [
       { id: 'difyscope/support/daily', outcome: 'created' },
       { id: 'difyscope/support/weekly', outcome: 'created' },
@@ -121,7 +121,7 @@ describe('schedules on a real Temporal server', () => {
     assert.match(listing[1] ?? '', /^difyscope\/support\/daily\s+support\s+daily\s+\d{4}-\d{2}-\d{2} 08:00 GMT\+8\s+active\s+never ran$/);
   });
 
-  it('backfills 10 days as 10 consecutive, disjoint daily reports that add up to the weekly report', async () => {
+  it('backfills 10 days as 10 consecutive, disjoint daily reports that add up to the weekly report', { timeout: 180_000 }, async () => {
     await backfillSchedule(env.client, scheduleId('support', 'daily'), '2025-03-03', '2025-03-12');
     await backfillSchedule(env.client, scheduleId('support', 'weekly'), '2025-03-03', '2025-03-09');
     const dailyDir = path.join(outputDir, 'support', 'daily');
@@ -151,7 +151,7 @@ describe('schedules on a real Temporal server', () => {
     assert.deepEqual([summary.window.from, summary.window.to, summary.window.label], ['2025-03-05T00:00:00+08:00', '2025-03-06T00:00:00+08:00', '2025-03-05']);
   });
 
-  it('runs a trigger and a scheduled run of one schedule one after the other, never at once', async () => {
+  it('runs a trigger and a scheduled run of one schedule one after the other, never at once', { timeout: 180_000 }, async () => {
     const handle = env.client.schedule.getHandle(scheduleId('support', 'weekly'));
     const before = (await handle.describe()).info.recentActions.length;
     await handle.trigger();

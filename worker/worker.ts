@@ -15,13 +15,19 @@ export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
+/** A bundle prebuilt by `scripts/build-bundle.ts` (the Dockerfile sets WORKFLOW_BUNDLE_PATH). */
+export function prebuiltBundle(): WorkerOptions['workflowBundle'] | undefined {
+  const codePath = process.env.WORKFLOW_BUNDLE_PATH;
+  return codePath ? { codePath } : undefined;
+}
+
 /** One worker serves every configured app on one task queue. */
 export async function createWorker({ settings, connection, workflowBundle, createDifyClient, taskQueue }: WorkerConfig): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: settings.temporal.namespace,
     taskQueue: taskQueue ?? settings.temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
+    ...((workflowBundle ?? prebuiltBundle()) ? { workflowBundle: workflowBundle ?? prebuiltBundle() } : { workflowsPath: workflowsPath() }),
     activities: createActivities({ settings, createDifyClient }),
     // Bounded so one large window cannot starve the others of Dify connections.
     maxConcurrentActivityTaskExecutions: 8,

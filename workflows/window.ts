@@ -72,15 +72,8 @@ export function rangeWindow(fromArg: string, toArg: string, timezone: string): R
   if (end <= from.at) {
     throw new WindowError('--from', `${fromArg} is not before ${toArg}; --from must come before --to`);
   }
-  let label: string;
-  if (from.dateOnly && to.dateOnly) {
-    const first = from.at.toISODate() ?? '';
-    const last = to.at.toISODate() ?? '';
-    label = first === last ? first : `${first}_${last}`;
-  } else {
-    label = `${from.at.toFormat("yyyy-MM-dd'T'HHmmss")}_${end.toFormat("yyyy-MM-dd'T'HHmmss")}`;
-  }
-  return { kind: 'range', from: iso(from.at), to: iso(end), timezone, label };
+  // Labelled from the bounds alone, so the CLI's dates and the exact bounds it sends agree.
+  return boundsWindow('range', iso(from.at), iso(end), timezone);
 }
 
 /**

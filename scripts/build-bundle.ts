@@ -1,0 +1,18 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowsPath } from '../worker/worker';
+
+/**
+ * Prebuilds the workflow bundle (the Dockerfile runs this at build time) so a production
+ * worker starts without webpack and runs exactly the code that was built and tested.
+ */
+async function main(): Promise<void> {
+  const output = path.resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
+  mkdirSync(path.dirname(output), { recursive: true });
+  writeFileSync(output, code);
+  process.stdout.write(`workflow bundle written to ${output} (${code.length} bytes)\n`);
+}
+
+void main();

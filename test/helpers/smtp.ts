@@ -1,0 +1,87 @@
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+/**
+ * A real SMTP server in the test process: nodemailer talks actual SMTP (EHLO, STARTTLS, AUTH,
+ * DATA) to it, and every accepted message is kept raw and parsed back with mailparser.
+ */
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  /** Whether the session was TLS (implicit or after STARTTLS) when DATA arrived. */
+  secure: boolean;
+  user?: string;
+  raw: Buffer;
+  parsed: ParsedMail;
+}
+
+export interface TestSmtpServer {
+  port: number;
+  messages: ReceivedMail[];
+  authAttempts: { user: string; ok: boolean }[];
+  close(): Promise<void>;
+}
+
+export interface SmtpServerOptions {
+  /** PEM key and certificate: offered through STARTTLS, or used for implicit TLS with `implicitTls`. */
+  tls?: { key: string; cert: string };
+  implicitTls?: boolean;
+  /** Required login; without it the server takes mail from anyone. */
+  login?: { user: string; password: string };
+}
+
+export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
+  const messages: ReceivedMail[] = [];
+  const authAttempts: { user: string; ok: boolean }[] = [];
+  const server = new SMTPServer({
+    secure: options.implicitTls ?? false,
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+    // Without a certificate there is no STARTTLS to offer (smtp-server would use its bundled one).
+    hideSTARTTLS: options.tls === undefined,
+    authOptional: options.login === undefined,
+    disabledCommands: options.login === undefined ? ['AUTH'] : [],
+    logger: false,
+    onAuth(auth, _session, callback) {
+      const ok = auth.username === options.login?.user && auth.password === options.login?.password;
+      authAttempts.push({ user: auth.username ?? '', ok });
+      if (!ok) {
+        callback(new Error('Invalid username or password'));
+        return;
+      }
+      callback(null, { user: auth.username });
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        simpleParser(raw)
+          .then((parsed) => {
+            messages.push({
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+              secure: session.secure,
+              user: typeof session.user === 'string' ? session.user : undefined,
+              raw,
+              parsed,
+            });
+            callback();
+          })
+          .catch((error: unknown) => callback(error instanceof Error ? error : new Error(String(error))));
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.server.address() as AddressInfo;
+  return {
+    port: address.port,
+    messages,
+    authAttempts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
