@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { redactSecrets } from '../config/load';
 import { connectClient } from './connection';
 import { runDemo } from './demo';
@@ -121,7 +122,8 @@ schedules
   .action((appOrId: string, kind: string | undefined) =>
     withClient(async (client, settings) => {
       const id = resolveScheduleId(settings, appOrId, kind);
-      await client.schedule.getHandle(id).trigger();
+      // The SDK's default would allow overlap; a trigger queues behind a running report like any scheduled run.
+      await client.schedule.getHandle(id).trigger(ScheduleOverlapPolicy.BUFFER_ALL);
       print(`triggered ${id}`);
     }),
   );

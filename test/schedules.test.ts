@@ -1,10 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadSettings, type Settings } from '../config/load';
@@ -149,13 +151,26 @@ describe('schedules on a real Temporal server', () => {
     const handle = env.client.workflow.getHandle('daily/support/2025-03-05');
     const summary = (await handle.result()) as { window: { from: string; to: string; label: string } };
     assert.deepEqual([summary.window.from, summary.window.to, summary.window.label], ['2025-03-05T00:00:00+08:00', '2025-03-06T00:00:00+08:00', '2025-03-05']);
+
+    if (process.env.RECORD_HISTORY) {
+      for (const kind of ['daily', 'weekly'] as const) {
+        const first = (await env.client.schedule.getHandle(scheduleId('support', kind)).describe()).info.recentActions[0];
+        assert.ok(first, `no ${kind} run to record`);
+        const history = await env.client.workflow.getHandle(first.action.workflow.workflowId, first.action.workflow.firstExecutionRunId).fetchHistory();
+        await writeFile(path.join(__dirname, 'histories', `scheduled-${kind}.json`), historyToJSON(history));
+      }
+    }
   });
 
   it('runs a trigger and a scheduled run of one schedule one after the other, never at once', { timeout: 180_000 }, async () => {
     const handle = env.client.schedule.getHandle(scheduleId('support', 'weekly'));
     const before = (await handle.describe()).info.recentActions.length;
-    await handle.trigger();
-    await handle.trigger();
+    // A slow Dify keeps the first run busy while the second trigger arrives.
+    dify.setFaults({ latencyMs: 2_000 });
+    await handle.trigger(ScheduleOverlapPolicy.BUFFER_ALL);
+    // Schedule-started workflow ids carry the second they fire: one second apart, two runs.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await handle.trigger(ScheduleOverlapPolicy.BUFFER_ALL);
     const actions = await waitFor('two triggered runs', async () => {
       const recent = (await handle.describe()).info.recentActions;
       return recent.length >= before + 2 ? recent.slice(before) : undefined;
@@ -167,8 +182,28 @@ describe('schedules on a real Temporal server', () => {
       const description = await workflow.describe();
       spans.push({ start: description.startTime.getTime(), end: description.closeTime?.getTime() ?? Infinity });
     }
+    dify.setFaults({});
     spans.sort((a, b) => a.start - b.start);
     assert.ok((spans[0]?.end ?? Infinity) <= (spans[1]?.start ?? 0), `runs overlapped: ${JSON.stringify(spans)}`);
+  });
+
+  it('a trigger that bypasses the overlap policy never starts a second report of the same period', { timeout: 180_000 }, async () => {
+    const handle = env.client.schedule.getHandle(scheduleId('support', 'weekly'));
+    const before = (await handle.describe()).info.recentActions.length;
+    dify.setFaults({ latencyMs: 2_000 });
+    await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+    const actions = await waitFor('two triggered runs', async () => {
+      const recent = (await handle.describe()).info.recentActions;
+      return recent.length >= before + 2 ? recent.slice(before) : undefined;
+    });
+    const results: unknown[] = [];
+    for (const action of actions) results.push(await env.client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId).result());
+    dify.setFaults({});
+    const skipped = results.filter((result) => typeof result === 'object' && result !== null && 'alreadyRunning' in result);
+    assert.equal(skipped.length, 1, JSON.stringify(results));
+    assert.match((skipped[0] as { alreadyRunning: string }).alreadyRunning, /^weekly\/support\/\d{4}-W\d{2}$/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ApplicationFailure,
   executeChild,
@@ -24,10 +24,26 @@ function scheduledTime(input: ScheduledReportInput): string {
   return new Date(workflowInfo().startTime).toISOString();
 }
 
-async function runPeriod(input: ScheduledReportInput, window: ReportWindow): Promise<ReportSummary> {
+/** What a scheduled run returns when the same period is already being reported. */
+export interface AlreadyRunning {
+  alreadyRunning: string;
+}
+
+async function runPeriod(input: ScheduledReportInput, window: ReportWindow): Promise<ReportSummary | AlreadyRunning> {
   if (!input.app) throw ApplicationFailure.nonRetryable('workflow input: app is required', 'InvalidRequest');
+  const workflowId = `${window.kind}/${input.app}/${window.label}`;
+  try {
+    return await startPeriod(input, window, workflowId);
+  } catch (error) {
+    // A trigger that bypassed the schedule's overlap policy: one report per period at a time.
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return { alreadyRunning: workflowId };
+    throw error;
+  }
+}
+
+function startPeriod(input: ScheduledReportInput, window: ReportWindow, workflowId: string): Promise<ReportSummary> {
   return executeChild(reportWorkflow, {
-    workflowId: `${window.kind}/${input.app}/${window.label}`,
+    workflowId,
     args: [{ app: input.app, from: window.from, to: window.to, kind: window.kind }],
     // A re-run of a period (backfill, manual trigger) replaces that period's report.
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -37,11 +53,11 @@ async function runPeriod(input: ScheduledReportInput, window: ReportWindow): Pro
 }
 
 /** The daily report: the previous local calendar day of the scheduled time. */
-export async function dailyReportWorkflow(input: ScheduledReportInput): Promise<ReportSummary> {
+export async function dailyReportWorkflow(input: ScheduledReportInput): Promise<ReportSummary | AlreadyRunning> {
   return runPeriod(input, dailyWindow(scheduledTime(input), input.timezone, { weekends: input.weekends }));
 }
 
 /** The weekly report: the previous ISO week (Monday 00:00 to Monday 00:00 local). */
-export async function weeklyReportWorkflow(input: ScheduledReportInput): Promise<ReportSummary> {
+export async function weeklyReportWorkflow(input: ScheduledReportInput): Promise<ReportSummary | AlreadyRunning> {
   return runPeriod(input, weeklyWindow(scheduledTime(input), input.timezone));
 }
