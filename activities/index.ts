@@ -8,6 +8,7 @@ import { withFailureMapping } from './failures';
 import { planReport } from './plan';
 import { renderReportFolder } from './render';
 import { removeFolder, resolveInside } from './storage';
+import { deliverNotifications, type DeliveryResult } from './notify';
 
 export interface ActivityDependencies {
   settings: Settings;
@@ -54,6 +55,29 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
     async renderReports(plan: ReportPlan, logs: LogCollection, details: DetailCollection, generatedAt: string): Promise<ReportSummary> {
       return withFailureMapping(secrets, async () => {
         return renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt);
+      });
+    },
+
+    /**
+     * The report's notifications, once per channel. Scheduled reports notify when the app's
+     * NOTIFY_ON lists their kind; ad-hoc ranges only when asked (`--notify`).
+     */
+    async notifyReport(identity: string, plan: ReportPlan, summary: ReportSummary, requested: boolean): Promise<DeliveryResult[]> {
+      const app = findApp(settings, plan.app);
+      const wanted = requested || (plan.window.kind !== 'range' && app.notify.on.includes(plan.window.kind));
+      if (!wanted || app.notify.channels.length === 0) return [];
+      return deliverNotifications(settings, { identity, kind: 'report', appKey: plan.app, window: plan.window, summary });
+    },
+
+    /** The failure notice: what failed, the error in one line, the workflow id to look up. */
+    async notifyFailure(identity: string, request: { app: string; kind: 'range' | 'daily' | 'weekly'; workflowId: string; error: string }): Promise<DeliveryResult[]> {
+      const app = settings.apps.find((candidate) => candidate.key === request.app);
+      if (!app || app.notify.channels.length === 0) return [];
+      return deliverNotifications(settings, {
+        identity,
+        kind: 'failure',
+        appKey: app.key,
+        failure: { workflowId: request.workflowId, error: request.error, reportKind: request.kind },
       });
     },
 

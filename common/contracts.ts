@@ -98,11 +98,13 @@ export const reportSummarySchema = z.object({
   cost: z.record(z.string(), z.number()),
   p95ElapsedSeconds: z.number().nullable(),
   completeness: completenessSchema,
+  /** Set by the workflow after delivery: one entry per channel. */
+  notifications: z.array(z.object({ channel: z.string(), status: z.string(), detail: z.string() })).optional(),
 });
 export type ReportSummary = z.infer<typeof reportSummarySchema>;
 
 export const progressSchema = z.object({
-  phase: z.enum(['starting', 'collecting-logs', 'collecting-details', 'rendering', 'done', 'failed']),
+  phase: z.enum(['starting', 'collecting-logs', 'collecting-details', 'rendering', 'notifying', 'done', 'failed']),
   logsFetched: z.number(),
   logsExpected: z.number().nullable(),
   detailsFetched: z.number(),

@@ -17,6 +17,7 @@ import { prepareReport, startReport } from '../client/report';
 import { progressQuery, reportWorkflow } from '../workflows';
 import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureStore, type FixtureRun } from './fixtures/store-builder';
 import { startTemporal, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 
 /**
  * The whole pipeline on a real Temporal dev server against the simulated Dify: figures in the
@@ -44,10 +45,20 @@ describe('reportWorkflow on a real Temporal server', () => {
   let settings: Settings;
   let worker: Worker;
   let running: Promise<void>;
+  let smtp: TestSmtpServer;
   const taskQueue = uniqueTaskQueue('report');
+  const mail = (): Record<string, string> => ({
+    NOTIFY_CHANNELS: 'email',
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(smtp.port),
+    SMTP_SECURITY: 'none',
+    SMTP_FROM: 'Difyscope <difyscope@example.com>',
+    SMTP_TO: 'ops@example.com',
+  });
 
   before(async () => {
     env = await startTemporal();
+    smtp = await startSmtpServer();
     dify = await startDifyServer({ store: fixtureStore(RUNS), profile: 'cookie' });
     outputDir = await mkdtemp(path.join(tmpdir(), 'difyscope-e2e-'));
     settings = loadSettings({
@@ -61,6 +72,7 @@ describe('reportWorkflow on a real Temporal server', () => {
       REPORT_TIMEZONE: 'Asia/Shanghai',
       OUTPUT_DIR: outputDir,
       TEMPORAL_TASK_QUEUE: taskQueue,
+      ...mail(),
     });
     worker = await createWorker({
       settings,
@@ -75,6 +87,7 @@ describe('reportWorkflow on a real Temporal server', () => {
     worker?.shutdown();
     await running;
     await dify?.close();
+    await smtp?.close();
     await env?.teardown();
   });
 
@@ -152,6 +165,10 @@ describe('reportWorkflow on a real Temporal server', () => {
     assert.equal(dify.requests.filter((request) => request.path.endsWith('/node-executions')).length, 5);
     assert.equal(dify.requests.filter((request) => request.path === '/console/api/login').length, 1);
 
+    // An ad-hoc range notifies only when asked (--notify).
+    assert.equal(smtp.messages.length, 0);
+    assert.equal(summary.notifications?.length, 0);
+
     if (process.env.RECORD_HISTORY) {
       const history = await handle.fetchHistory();
       await writeFile(path.join(__dirname, 'histories', 'report-workflow.json'), historyToJSON(history));
@@ -167,8 +184,22 @@ describe('reportWorkflow on a real Temporal server', () => {
     assert.equal(summary.runs, 5);
   });
 
+  it('with --notify, e-mails the finished report exactly once', { timeout: 180_000 }, async () => {
+    const prepared = prepareReport(settings, { from: '2025-03-01', to: '2025-03-02', notify: true });
+    const summary = await (await startReport(env.client, settings, prepared)).result();
+    assert.deepEqual(summary.notifications?.map((result) => [result.channel, result.status]), [['email', 'sent']]);
+    assert.equal(smtp.messages.length, 1);
+    const message = smtp.messages[0]?.parsed;
+    assert.equal(message?.subject, '[Difyscope] range · Support bot · 2025-03-01_2025-03-02 · 5 runs · 20% failed');
+    assert.deepEqual(smtp.messages[0]?.to, ['ops@example.com']);
+    assert.match(String(message?.html), /<html/);
+    assert.match(message?.text ?? '', /complete: 5 of 5 runs fetched/);
+    assert.deepEqual(message?.attachments.map((attachment) => attachment.filename).sort(), ['daily.csv', 'errors.csv', 'nodes.csv', 'overview.csv', 'qa-pairs.csv', 'runs.csv', 'users.csv']);
+    smtp.messages.length = 0;
+  });
+
   it('fails with a non-retryable error naming the setting when the service token is wrong', { timeout: 180_000 }, async () => {
-    const broken = loadSettings({ DIFY_BASE_URL: dify.url, DIFY_API_TOKEN: 'app-wrong-token-xyz', APP_KEY: 'broken', OUTPUT_DIR: outputDir, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('broken') });
+    const broken = loadSettings({ DIFY_BASE_URL: dify.url, DIFY_API_TOKEN: 'app-wrong-token-xyz', APP_KEY: 'broken', OUTPUT_DIR: outputDir, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('broken'), ...mail() });
     const brokenWorker = await createWorker({ settings: broken, connection: env.nativeConnection, workflowBundle: await workflowBundle() });
     await brokenWorker.runUntil(async () => {
       const handle = await startReport(env.client, broken, prepareReport(broken, { from: '2025-03-01', to: '2025-03-01' }));
@@ -180,6 +211,14 @@ describe('reportWorkflow on a real Temporal server', () => {
         return true;
       });
     });
+    // Exactly one failure notice, naming the workflow to look up; no secret in it.
+    assert.equal(smtp.messages.length, 1);
+    const notice = smtp.messages[0]?.parsed;
+    assert.match(notice?.subject ?? '', /^\[Difyscope\] FAILED range · broken · 2025-03-01/);
+    assert.match(notice?.text ?? '', /range\/broken\/2025-03-01/);
+    assert.match(notice?.text ?? '', /DIFY_API_TOKEN/);
+    assert.doesNotMatch(smtp.messages[0]?.raw.toString('utf8') ?? '', /app-wrong-token-xyz/);
+    smtp.messages.length = 0;
   });
 
   it('accepts plain JSON input as `temporal workflow start` would send it', { timeout: 180_000 }, async () => {

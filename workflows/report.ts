@@ -1,6 +1,6 @@
-import { ActivityFailure, ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, defineQuery, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { DetailCollection, Progress, ReportRequest, ReportSummary } from '../common/contracts';
+import type { DetailCollection, Progress, ReportPlan, ReportRequest, ReportSummary } from '../common/contracts';
 
 const NON_RETRYABLE = ['ConfigError', 'InvalidRequest', 'DifyAuthError', 'DifyNotFound', 'DifyBadRequest', 'DifyLockedOut'];
 
@@ -22,6 +22,13 @@ const { renderReports } = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+// Channels can be slow (SMTP) or rate-limited (DingTalk: 20 messages a minute), so retries
+// are spaced out; the delivery ledger keeps a retried attempt from sending twice.
+const { notifyReport, notifyFailure } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
 export const progressQuery = defineQuery<Progress>('progress');
 
 /**
@@ -31,8 +38,13 @@ export const progressQuery = defineQuery<Progress>('progress');
 export async function reportWorkflow(request: ReportRequest): Promise<ReportSummary> {
   const progress: Progress = { phase: 'starting', logsFetched: 0, logsExpected: null, detailsFetched: 0, folder: null };
   setHandler(progressQuery, () => progress);
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  // Keyed by the first run of the chain: a reset never notifies twice, a fresh re-run does.
+  const identity = `${workflowId}@${firstExecutionRunId}`;
+  let summary: ReportSummary;
+  let plan: ReportPlan;
   try {
-    const plan = await planReport(request);
+    plan = await planReport(request);
     progress.folder = plan.folder;
 
     progress.phase = 'collecting-logs';
@@ -45,17 +57,33 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
     progress.detailsFetched = details.detailsFetched;
 
     progress.phase = 'rendering';
-    const summary = await renderReports(plan, logs, details, new Date(workflowInfo().runStartTime).toISOString());
+    summary = await renderReports(plan, logs, details, new Date(workflowInfo().runStartTime).toISOString());
     await discardWorkDir(plan);
-    progress.phase = 'done';
     progress.folder = summary.folder;
-    return summary;
   } catch (error) {
     progress.phase = 'failed';
-    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
-      // Surface the activity's own message (which names the setting to fix) as the workflow's failure.
-      throw ApplicationFailure.create({ message: error.cause.message, type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, cause: error });
+    const failure =
+      error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
+        ? // Surface the activity's own message (which names the setting to fix) as the workflow's failure.
+          ApplicationFailure.create({ message: error.cause.message, type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, cause: error })
+        : error;
+    const message = failure instanceof Error ? failure.message : String(failure);
+    try {
+      await notifyFailure(identity, { app: request.app, kind: request.kind ?? 'range', workflowId, error: message.split('\n')[0] ?? message });
+    } catch (notifyError) {
+      log.warn('Failure notice could not be sent', { error: notifyError instanceof Error ? notifyError.message : String(notifyError) });
     }
-    throw error;
+    throw failure;
   }
+
+  progress.phase = 'notifying';
+  try {
+    summary.notifications = await notifyReport(identity, plan, summary, request.notify === true);
+  } catch (error) {
+    // The report itself is done and on disk; a channel that stays down is reported, not fatal.
+    const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
+    summary.notifications = [{ channel: 'all', status: 'failed', detail: message }];
+  }
+  progress.phase = 'done';
+  return summary;
 }
