@@ -5,7 +5,8 @@ import { redactSecrets } from '../config/load';
 import { connectClient } from './connection';
 import { runDemo } from './demo';
 import { runDev } from './dev';
-import { isUsageError } from './errors';
+import { sendTestMessages } from '../activities/notify';
+import { isUsageError, UsageError } from './errors';
 import { followReport, formatSummary, prepareReport, startReport } from './report';
 import { settingsFromEnvironment } from './settings';
 import { statusLines } from './status';
@@ -147,6 +148,20 @@ schedules
       const id = resolveScheduleId(settings, appOrId, kind);
       await client.schedule.getHandle(id).delete();
       print(`deleted ${id}`);
+    }),
+  );
+
+program
+  .command('notify')
+  .description('Notification channels.')
+  .option('--test', 'send a test message to each configured channel')
+  .action((options: { test?: boolean }) =>
+    run(async () => {
+      if (!options.test) throw new UsageError('notify: nothing to do; use --test to send a test message to each configured channel');
+      const results = await sendTestMessages(settingsFromEnvironment());
+      if (results.length === 0) throw new UsageError('NOTIFY_CHANNELS: no channel is configured; set SMTP_*, DINGTALK_WEBHOOK or WEBHOOK_URL');
+      for (const result of results) print(`${result.ok ? '✓' : '✗'} ${result.channel.padEnd(8)} ${result.detail}`);
+      if (results.some((result) => !result.ok)) process.exitCode = 1;
     }),
   );
 
