@@ -71,6 +71,7 @@ export interface AppConfig {
     concurrency: number;
     timeoutMs: number;
     maxRetries: number;
+    maxRps?: number;
   };
   collectLevel: CollectLevel;
   report: {
@@ -83,6 +84,7 @@ export interface AppConfig {
   };
   schedules: AppSchedules;
   notify: AppNotify;
+  redaction: { userIds: boolean; text: boolean; qaText: 'keep' | 'drop' };
 }
 
 export interface Settings {
@@ -90,6 +92,12 @@ export interface Settings {
   outputDir: string;
   logLevel: GlobalEnv['LOG_LEVEL'];
   catchupWindow: string;
+  /** Octal permission bits of report folders. */
+  outputFileMode: number;
+  encryptionKey?: string;
+  codecServer: { port: number; corsOrigins: string[]; token?: string };
+  /** Key of the user-id hash; set when any app redacts user ids. */
+  redactionKey?: string;
   apps: AppConfig[];
   channels: ChannelSettings;
   /** Every configured secret value, for redaction. */
@@ -180,6 +188,7 @@ function singleApp(source: NodeJS.ProcessEnv, report: ReportEnv, notify: NotifyE
       concurrency: report.DIFY_CONCURRENCY,
       timeoutMs: report.DIFY_REQUEST_TIMEOUT_MS,
       maxRetries: report.DIFY_MAX_RETRIES,
+      maxRps: report.DIFY_MAX_RPS,
     },
     collectLevel: env.DIFY_COLLECT_LEVEL ?? (console ? 'nodes' : 'details'),
     report: {
@@ -192,6 +201,7 @@ function singleApp(source: NodeJS.ProcessEnv, report: ReportEnv, notify: NotifyE
     },
     schedules: schedulesFrom(report),
     notify: notifyFrom(notify),
+    redaction: { userIds: report.REDACT_USER_IDS, text: report.REDACT_TEXT, qaText: report.REPORT_QA_TEXT },
   };
 }
 
@@ -243,6 +253,7 @@ function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv, no
         concurrency: app.concurrency ?? report.DIFY_CONCURRENCY,
         timeoutMs: report.DIFY_REQUEST_TIMEOUT_MS,
         maxRetries: report.DIFY_MAX_RETRIES,
+        maxRps: app.maxRps ?? report.DIFY_MAX_RPS,
       },
       collectLevel: app.level ?? (console ? 'nodes' : 'details'),
       report: {
@@ -255,6 +266,11 @@ function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv, no
       },
       schedules: schedulesFrom(report, app.schedules),
       notify: notifyFrom(notify, app.notify),
+      redaction: {
+        userIds: app.redaction?.userIds ?? report.REDACT_USER_IDS,
+        text: app.redaction?.text ?? report.REDACT_TEXT,
+        qaText: app.redaction?.qaText ?? report.REPORT_QA_TEXT,
+      },
     };
   });
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
@@ -273,6 +289,9 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
     ? fileApps(global.DIFYSCOPE_CONFIG, source, report, notify)
     : { apps: [singleApp(source, report, notify)], secrets: [] };
   const channels = channelsFrom(notify);
+  if (configured.apps.some((app) => app.redaction.userIds) && !notify.REDACTION_KEY) {
+    throw new ConfigError('REDACTION_KEY: is required when user ids are redacted; set a long random value and keep it stable');
+  }
   for (const app of configured.apps) {
     for (const channel of app.notify.channels) {
       if (!channels[channel]) throw new ConfigError(`app ${app.key}: notify channel "${channel}" is not configured; set its variables (${channel === 'email' ? 'SMTP_HOST, SMTP_FROM, SMTP_TO' : channel === 'dingtalk' ? 'DINGTALK_WEBHOOK' : 'WEBHOOK_URL'})`);
@@ -286,6 +305,14 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
     outputDir: global.OUTPUT_DIR,
     logLevel: global.LOG_LEVEL,
     catchupWindow: global.SCHEDULE_CATCHUP_WINDOW,
+    outputFileMode: parseInt(global.OUTPUT_FILE_MODE, 8),
+    encryptionKey: global.DIFYSCOPE_ENCRYPTION_KEY,
+    codecServer: {
+      port: global.CODEC_SERVER_PORT,
+      corsOrigins: global.CODEC_SERVER_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+      token: global.CODEC_SERVER_TOKEN,
+    },
+    redactionKey: notify.REDACTION_KEY,
     apps: configured.apps,
     channels,
     secrets: [...new Set(secrets)],

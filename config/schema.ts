@@ -77,6 +77,13 @@ export const globalEnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('difyscope')).describe('Task queue of the Difyscope worker'),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')).describe('Worker log level'),
   SCHEDULE_CATCHUP_WINDOW: z.preprocess(emptyAsUndefined, durationSchema.default('7d')).describe('How far back missed scheduled runs are caught up after downtime'),
+  OUTPUT_FILE_MODE: z
+    .preprocess(emptyAsUndefined, z.string().regex(/^0?[0-7]{3}$/, 'use an octal mode such as 700 or 750').default('700'))
+    .describe('Permissions of report folders (files get the same without execute bits)'),
+  DIFYSCOPE_ENCRYPTION_KEY: optionalString().describe('Encrypt Temporal payloads (AES-256-GCM): `keyid:base64key[,oldid:base64key…]`, 32-byte keys; the first encrypts, all decrypt'),
+  CODEC_SERVER_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).default(8888)).describe('Port of `difyscope codec-server` (for the Temporal Web UI)'),
+  CODEC_SERVER_CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().default('http://localhost:8233,http://localhost:8080')).describe('Comma list of Web UI origins allowed to call the codec server'),
+  CODEC_SERVER_TOKEN: optionalString().describe('Bearer token the codec server requires (optional)'),
 });
 
 /** Report options: per app in the JSON file, from these variables for a single app (and as the file's defaults). */
@@ -90,6 +97,10 @@ export const reportEnvSchema = z.object({
   DIFY_CONCURRENCY: positiveInt(8, 64).describe('Parallel detail/node requests to Dify per app'),
   DIFY_REQUEST_TIMEOUT_MS: positiveInt(30_000, 600_000).describe('Timeout of one Dify request (ms)'),
   DIFY_MAX_RETRIES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(20).default(4)).describe('In-process retries of one Dify request on 429/5xx/timeouts'),
+  DIFY_MAX_RPS: z.preprocess(emptyAsUndefined, z.coerce.number().positive().optional()).describe('Cap on requests per second to Dify per app (unset: no cap)'),
+  REDACT_USER_IDS: flag(false).describe('Replace user ids in reports and notifications by a keyed hash (stable, so per-user counts still work)'),
+  REDACT_TEXT: flag(false).describe('Mask e-mail addresses, phone numbers, ID card numbers and long digit runs in questions, answers and errors'),
+  REPORT_QA_TEXT: z.preprocess(emptyAsUndefined, z.enum(['keep', 'drop'], { error: 'use keep or drop' }).default('keep')).describe('`drop` leaves question, answer and segment text out of every report'),
   DIFY_CONSOLE_AUTH: z
     .preprocess(emptyAsUndefined, consoleAuthSchema.default('auto'))
     .describe('Console login flavour: `auto` (from the server version), `legacy`, `tokenpair`, `cookie`, `cookie-base64`'),
@@ -168,6 +179,7 @@ export const notifyEnvSchema = z
     DINGTALK_WEBHOOK: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()).describe('DingTalk robot webhook URL (with its access_token)'),
     DINGTALK_SECRET: optionalString().describe('DingTalk robot signing secret (`SEC…`), optional'),
     DINGTALK_AT_MOBILES: z.preprocess(emptyAsUndefined, z.string().default('')).transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean)).describe('Comma list of mobile numbers to @mention'),
+    REDACTION_KEY: optionalString().describe('Key of the user-id hash (REDACT_USER_IDS); keep it stable so ids stay comparable across reports'),
     DINGTALK_AT_ALL: flag(false).describe('@all in DingTalk messages'),
     WEBHOOK_URL: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()).describe('Generic JSON webhook receiving the summary'),
     WEBHOOK_SECRET: optionalString().describe('Key of the `X-Difyscope-Signature` HMAC-SHA256 header, optional'),
@@ -242,6 +254,8 @@ export const fileAppSchema = z
     answerFields: z.array(z.string().min(1)).min(1).optional(),
     answerMaxLength: z.number().int().min(1).optional(),
     concurrency: z.number().int().min(1).max(64).optional(),
+    maxRps: z.number().positive().optional(),
+    redaction: z.object({ userIds: z.boolean().optional(), text: z.boolean().optional(), qaText: z.enum(['keep', 'drop']).optional() }).strict().optional(),
     notify: z
       .object({
         channels: z.array(notifyChannelSchema).optional(),
@@ -282,4 +296,16 @@ export type ConsoleAuthMode = z.infer<typeof consoleAuthSchema>;
 export type Weekday = (typeof WEEKDAYS)[number];
 
 /** Names whose values are secrets: never logged, never in workflow inputs, redacted from errors. */
-export const SECRET_ENV_NAMES = ['DIFY_API_TOKEN', 'DIFY_CONSOLE_PASSWORD', 'DIFY_CONSOLE_TOKEN', 'SMTP_PASSWORD', 'DINGTALK_WEBHOOK', 'DINGTALK_SECRET', 'WEBHOOK_SECRET', 'DIFYSCOPE_ENCRYPTION_KEY'] as const;
+export const SECRET_ENV_NAMES = [
+  'DIFY_API_TOKEN',
+  'DIFY_CONSOLE_PASSWORD',
+  'DIFY_CONSOLE_TOKEN',
+  'SMTP_PASSWORD',
+  'DINGTALK_WEBHOOK',
+  'DINGTALK_SECRET',
+  'WEBHOOK_URL',
+  'WEBHOOK_SECRET',
+  'DIFYSCOPE_ENCRYPTION_KEY',
+  'CODEC_SERVER_TOKEN',
+  'REDACTION_KEY',
+] as const;
