@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { loadSettings } from '../config/load';
 import { generateDemoStore } from '../simulator/generate';
 import { startDifyServer } from '../simulator/dify-server';
+import { installLogger } from '../worker/logger';
 import { createWorker } from '../worker/worker';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient } from './connection';
@@ -31,10 +32,6 @@ export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOpt
   const dify = await startDifyServer({ store, profile: 'cookie-base64' });
   log(`Simulated Dify on ${dify.url} serving ${store.apps[0]?.logs.length ?? 0} runs of ${date} (${DEMO_TIMEZONE})`);
 
-  let devServer: DevServer | undefined;
-  const address = process.env.TEMPORAL_ADDRESS;
-  if (!address) devServer = await startDevServer(stateDir, log);
-  const temporalAddress = address ?? devServer?.address ?? 'localhost:7233';
   const settings = loadSettings({
     DIFY_BASE_URL: dify.url,
     DIFY_API_TOKEN: DEMO_TOKEN,
@@ -45,10 +42,15 @@ export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOpt
     APP_NAME: 'Support bot (demo)',
     REPORT_TIMEZONE: DEMO_TIMEZONE,
     OUTPUT_DIR: outputDir,
-    TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE,
     TEMPORAL_TASK_QUEUE: process.env.TEMPORAL_TASK_QUEUE ?? 'difyscope-demo',
   });
+  // The demo narrates on stdout; the worker only speaks up for warnings and errors.
+  installLogger({ ...settings, logFormat: 'pretty' }, { minimumSdkLevel: 'WARN' });
+  let devServer: DevServer | undefined;
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) devServer = await startDevServer(stateDir, log);
+  const temporalAddress = address ?? devServer?.address ?? 'localhost:7233';
 
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const worker = await createWorker({ settings, connection });
@@ -72,7 +74,8 @@ export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOpt
     await client.connection.close();
     return summary.folder;
   } finally {
-    worker.shutdown();
+    // Ctrl-C already reached the worker through the SDK's own signal handling.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     await connection.close();
     await devServer?.stop();

@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import type { Settings } from '../config/load';
+import { installLogger } from '../worker/logger';
 import { createWorker } from '../worker/worker';
 import { connectClient } from './connection';
 import { startDevServer, type DevServer } from './dev-server';
@@ -11,6 +12,7 @@ import { applySchedules } from './schedules';
  * Ctrl-C stops all of it.
  */
 export async function runDev(settings: Settings, stateDir: string, log: (line: string) => void): Promise<void> {
+  installLogger(settings);
   let devServer: DevServer | undefined;
   if (!settings.temporal.address) devServer = await startDevServer(stateDir, log);
   const address = settings.temporal.address ?? devServer?.address ?? 'localhost:7233';

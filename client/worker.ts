@@ -1,5 +1,5 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Settings } from '../config/load';
+import { installLogger } from '../worker/logger';
 import { connectWorker, createWorker } from '../worker/worker';
 
 /**
@@ -7,7 +7,7 @@ import { connectWorker, createWorker } from '../worker/worker';
  * shutdown: running activities get the grace time to finish, the rest are handed back.
  */
 export async function runWorkerCommand(settings: Settings, log: (line: string) => void): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger(settings.logLevel.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR') });
+  installLogger(settings);
   const connection = await connectWorker(settings);
   try {
     const worker = await createWorker({ settings, connection });

@@ -91,6 +91,7 @@ export interface Settings {
   temporal: { address?: string; namespace: string; taskQueue: string };
   outputDir: string;
   logLevel: GlobalEnv['LOG_LEVEL'];
+  logFormat: GlobalEnv['LOG_FORMAT'];
   catchupWindow: string;
   /** Octal permission bits of report folders. */
   outputFileMode: number;
@@ -304,6 +305,7 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
     temporal: { address: global.TEMPORAL_ADDRESS, namespace: global.TEMPORAL_NAMESPACE, taskQueue: global.TEMPORAL_TASK_QUEUE },
     outputDir: global.OUTPUT_DIR,
     logLevel: global.LOG_LEVEL,
+    logFormat: global.LOG_FORMAT,
     catchupWindow: global.SCHEDULE_CATCHUP_WINDOW,
     outputFileMode: parseInt(global.OUTPUT_FILE_MODE, 8),
     encryptionKey: global.DIFYSCOPE_ENCRYPTION_KEY,

@@ -76,6 +76,7 @@ export const globalEnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.preprocess(emptyAsUndefined, z.string().default('default')).describe('Temporal namespace'),
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('difyscope')).describe('Task queue of the Difyscope worker'),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')).describe('Worker log level'),
+  LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['auto', 'json', 'pretty']).default('auto')).describe('`json` lines, `pretty` lines, or `auto`: pretty on a terminal, JSON otherwise (journald, Docker)'),
   SCHEDULE_CATCHUP_WINDOW: z.preprocess(emptyAsUndefined, durationSchema.default('7d')).describe('How far back missed scheduled runs are caught up after downtime'),
   OUTPUT_FILE_MODE: z
     .preprocess(emptyAsUndefined, z.string().regex(/^0?[0-7]{3}$/, 'use an octal mode such as 700 or 750').default('700'))
