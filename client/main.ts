@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { redactSecrets } from '../config/load';
+import { ConfigError, redactSecrets } from '../config/load';
 import { connectClient } from './connection';
 import { runDemo } from './demo';
 import { runDev } from './dev';
+import { runChecks } from './check';
 import { sendTestMessages } from '../activities/notify';
 import { isUsageError, UsageError } from './errors';
 import { followReport, formatSummary, prepareReport, startReport } from './report';
@@ -148,6 +149,26 @@ schedules
       const id = resolveScheduleId(settings, appOrId, kind);
       await client.schedule.getHandle(id).delete();
       print(`deleted ${id}`);
+    }),
+  );
+
+program
+  .command('check')
+  .description('Validate the configuration and try every connection, one line per check.')
+  .action(() =>
+    run(async () => {
+      let settings;
+      try {
+        settings = settingsFromEnvironment();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        for (const line of error.message.split('\n')) print(`✗ Configuration: ${line}`);
+        process.exitCode = 2;
+        return;
+      }
+      const results = await runChecks(settings);
+      for (const result of results) print(`${result.ok ? '✓' : '✗'} ${result.name}: ${result.detail}`);
+      if (results.some((result) => !result.ok)) process.exitCode = 1;
     }),
   );
 

@@ -145,6 +145,35 @@ async function listManaged(client: Client): Promise<ScheduleSummary[]> {
   return found;
 }
 
+export interface ScheduleDrift {
+  id: string;
+  state: 'missing' | 'differs' | 'in sync' | 'not in config';
+}
+
+/** What `apply` would change, without changing anything (used by `difyscope check`). */
+export async function scheduleDrift(client: Client, settings: Settings): Promise<ScheduleDrift[]> {
+  const drift: ScheduleDrift[] = [];
+  const desired = new Set<string>();
+  for (const app of settings.apps) {
+    for (const kind of ['daily', 'weekly'] as const) {
+      if (!app.schedules[kind].enabled) continue;
+      const id = scheduleId(app.key, kind);
+      desired.add(id);
+      try {
+        const current = await client.schedule.getHandle(id).describe();
+        drift.push({ id, state: JSON.stringify(describedDefinition(current)) === JSON.stringify(desiredDefinition(settings, app, kind)) ? 'in sync' : 'differs' });
+      } catch (error) {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+        drift.push({ id, state: 'missing' });
+      }
+    }
+  }
+  for (const schedule of await listManaged(client)) {
+    if (!desired.has(schedule.scheduleId)) drift.push({ id: schedule.scheduleId, state: 'not in config' });
+  }
+  return drift;
+}
+
 export async function applySchedules(client: Client, settings: Settings, options: { prune: boolean }): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   const desired = new Map<string, { app: AppConfig; kind: ScheduleKind }>();

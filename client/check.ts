@@ -1,0 +1,141 @@
+import nodemailer from 'nodemailer';
+import { Connection, Client } from '@temporalio/client';
+import { DifyClient } from '../activities/dify/client';
+import { accessTokenOf } from '../activities/notify/dingtalk';
+import { transportOptions } from '../activities/notify/email';
+import { redactSecrets, type AppConfig, type Settings } from '../config/load';
+import { scheduleDrift } from './schedules';
+
+export interface CheckResult {
+  ok: boolean;
+  name: string;
+  /** What was found, or how to fix it. */
+  detail: string;
+}
+
+function message(error: unknown, settings: Settings): string {
+  return redactSecrets(error instanceof Error ? error.message : String(error), settings.secrets).split('\n')[0] ?? '';
+}
+
+async function attempt(name: string, settings: Settings, work: () => Promise<string>): Promise<CheckResult> {
+  try {
+    return { ok: true, name, detail: await work() };
+  } catch (error) {
+    return { ok: false, name, detail: message(error, settings) };
+  }
+}
+
+/**
+ * Dify checks for one app, in an order that never risks the console lockout: the service
+ * token first, then at most one console login, then one node-execution request.
+ */
+async function checkApp(settings: Settings, app: AppConfig): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const dify = new DifyClient({ ...app.dify, maxRetries: 1, secrets: settings.secrets });
+  try {
+    const version = await dify.serverVersion().catch(() => null);
+    results.push(
+      await attempt(`${app.key}: Dify service API`, settings, async () => {
+        const info = await dify.appInfo();
+        if (info.mode && info.mode !== 'workflow') {
+          throw new Error(`app "${info.name}" is a ${info.mode} app; Difyscope reads workflow apps — check DIFY_API_TOKEN`);
+        }
+        return `app "${info.name}" (${info.mode ?? 'mode not reported'}) on Dify ${version ?? '(version hidden)'}`;
+      }),
+    );
+    if (!results[0]?.ok) return results;
+    if (!app.dify.console) {
+      results.push({ ok: true, name: `${app.key}: Dify console`, detail: 'not configured: reports collect up to run details (set DIFY_CONSOLE_EMAIL/PASSWORD and DIFY_APP_ID for node executions)' });
+      return results;
+    }
+    results.push(
+      await attempt(`${app.key}: Dify console and node executions`, settings, async () => {
+        const now = new Date();
+        const page = await dify.logsPage({ page: 1, limit: 1, from: new Date(now.getTime() - 30 * 86_400_000).toISOString(), to: now.toISOString() });
+        const runId = page.items[0]?.workflow_run?.id;
+        if (!runId) return 'no run in the last 30 days to read node executions of; console login not tried';
+        const nodes = await dify.nodeExecutions(runId);
+        return `logged in (${app.dify.console?.kind === 'token' ? 'pre-issued token' : 'e-mail and password'}); ${nodes.length} node executions read for run ${runId}`;
+      }),
+    );
+    return results;
+  } finally {
+    await dify.close();
+  }
+}
+
+async function checkTemporal(settings: Settings): Promise<CheckResult[]> {
+  const address = settings.temporal.address ?? 'localhost:7233';
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: '5 seconds' });
+  } catch (error) {
+    return [{ ok: false, name: 'Temporal', detail: `cannot reach ${address} (${message(error, settings)}); check TEMPORAL_ADDRESS or start a server (difyscope dev)` }];
+  }
+  try {
+    const results: CheckResult[] = [];
+    results.push(
+      await attempt('Temporal', settings, async () => {
+        await connection.workflowService.describeNamespace({ namespace: settings.temporal.namespace });
+        return `${address}, namespace ${settings.temporal.namespace}`;
+      }),
+    );
+    if (!results[0]?.ok) {
+      results[0] = { ...results[0], detail: `namespace "${settings.temporal.namespace}" not found on ${address}; check TEMPORAL_NAMESPACE` } as CheckResult;
+      return results;
+    }
+    const client = new Client({ connection, namespace: settings.temporal.namespace });
+    results.push(
+      await attempt('Schedules', settings, async () => {
+        const drift = await scheduleDrift(client, settings);
+        const off = drift.filter((entry) => entry.state !== 'in sync');
+        if (off.length > 0) throw new Error(`${off.map((entry) => `${entry.id} ${entry.state}`).join(', ')}; run difyscope schedules apply`);
+        return `${drift.length} in sync with the configuration`;
+      }),
+    );
+    return results;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function checkChannels(settings: Settings): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const { email, dingtalk, webhook } = settings.channels;
+  if (email) {
+    results.push(
+      await attempt('E-mail (SMTP)', settings, async () => {
+        const transport = nodemailer.createTransport(transportOptions(email));
+        try {
+          await transport.verify();
+        } finally {
+          transport.close();
+        }
+        return `${email.host}:${email.port} (${email.security}) accepts ${email.user ? 'the login' : 'connections'}; ${email.to.length} recipient(s)`;
+      }),
+    );
+  }
+  if (dingtalk) {
+    const url = new URL(dingtalk.webhook);
+    const ok = url.protocol === 'https:' && accessTokenOf(dingtalk.webhook) !== undefined;
+    results.push({
+      ok,
+      name: 'DingTalk',
+      detail: ok ? `${url.host}${url.pathname} with access_token${dingtalk.secret ? ', signed' : ', unsigned (set DINGTALK_SECRET if the robot uses signing)'}` : 'DINGTALK_WEBHOOK must be the https robot URL with its access_token=… parameter',
+    });
+  }
+  if (webhook) {
+    const url = new URL(webhook.url);
+    results.push({ ok: true, name: 'Webhook', detail: `${url.protocol}//${url.host}${url.pathname}${webhook.secret ? ' (signed)' : ''}` });
+  }
+  return results;
+}
+
+/** Every check, one result each; nothing is changed anywhere. */
+export async function runChecks(settings: Settings): Promise<CheckResult[]> {
+  const results: CheckResult[] = [{ ok: true, name: 'Configuration', detail: `${settings.apps.length} app(s): ${settings.apps.map((app) => app.key).join(', ')}` }];
+  for (const app of settings.apps) results.push(...(await checkApp(settings, app)));
+  results.push(...(await checkTemporal(settings)));
+  results.push(...(await checkChannels(settings)));
+  return results;
+}
