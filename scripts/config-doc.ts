@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
 import { globalEnvSchema, notifyEnvSchema, reportEnvSchema, singleAppEnvSchema } from '../config/schema';
 
@@ -39,6 +41,19 @@ export function envExample(): string {
   return lines.join('\n');
 }
 
+/** `--write` refreshes README.md's table and .env.example in place. */
+function writeDocs(): void {
+  const root = path.join(__dirname, '..');
+  const readmePath = path.join(root, 'README.md');
+  const readme = readFileSync(readmePath, 'utf8').replace(
+    /(<!-- config-table:start -->\n)[\s\S]*?(\n<!-- config-table:end -->)/,
+    (_match, start: string, end: string) => `${start}${configTable()}${end}`,
+  );
+  writeFileSync(readmePath, readme);
+  writeFileSync(path.join(root, '.env.example'), `${envExample()}\n`);
+}
+
 if (require.main === module) {
-  process.stdout.write(`${process.argv.includes('--env') ? envExample() : configTable()}\n`);
+  if (process.argv.includes('--write')) writeDocs();
+  else process.stdout.write(`${process.argv.includes('--env') ? envExample() : configTable()}\n`);
 }

@@ -59,7 +59,7 @@ describe('documentation', () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
     const table = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme)?.[1];
-    assert.equal(table, configTable(), 'regenerate with `npx tsx scripts/config-doc.ts --table`');
-    assert.equal(readFileSync(path.join(__dirname, '..', '.env.example'), 'utf8'), `${envExample()}\n`, 'regenerate with `npx tsx scripts/config-doc.ts --env > .env.example`');
+    assert.equal(table, configTable(), 'regenerate with `npm run docs`');
+    assert.equal(readFileSync(path.join(__dirname, '..', '.env.example'), 'utf8'), `${envExample()}\n`, 'regenerate with `npm run docs`');
   });
 });
