@@ -147,6 +147,12 @@ describe('schedules on a real Temporal server', () => {
     const week = DAYS.slice(0, 7).flatMap((day) => perDay.get(day) ?? []).sort();
     assert.deepEqual(await runIds(weeklyFolder), week);
 
+    // Each daily report compares with the day before it (backfilled periods run in order).
+    const first = JSON.parse(await readFile(path.join(dailyDir, '2025-03-03', 'report.json'), 'utf8')) as { changes?: unknown };
+    assert.equal(first.changes, undefined, 'the first day has no previous report');
+    const second = JSON.parse(await readFile(path.join(dailyDir, '2025-03-04', 'report.json'), 'utf8')) as { changes?: { figure: string; current: number; previous: number; delta: number }[] };
+    assert.deepEqual(second.changes?.find((change) => change.figure === 'runs'), { figure: 'runs', current: 3, previous: 3, delta: 0, deltaPercent: 0 });
+
     // Daily workflow ids read as daily/<app>/<date>; their windows are consecutive local days.
     const handle = env.client.workflow.getHandle('daily/support/2025-03-05');
     const summary = (await handle.result()) as { window: { from: string; to: string; label: string } };
