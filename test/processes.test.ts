@@ -1,0 +1,81 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
+import { FIXTURE_TOKEN, fixtureStore } from './fixtures/store-builder';
+import { startTemporal } from './helpers/temporal';
+
+const CLI = path.join(__dirname, '..', 'bin', 'difyscope.js');
+
+/** Starts the CLI and resolves once a line matches; collects everything it prints. */
+function startCli(args: string[], env: Record<string, string>, cwd: string) {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, cwd });
+  let output = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const waiter of [...waiters]) {
+      if (waiter.pattern.test(output)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    exited,
+    output: () => output,
+    waitFor: (pattern: RegExp, timeoutMs = 60_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (pattern.test(output)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output:\n${output}`)), timeoutMs);
+        waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
+      }),
+  };
+}
+
+describe('long-running commands stop cleanly', () => {
+  let env: TestWorkflowEnvironment;
+  let dify: RunningDifyServer;
+
+  before(async () => {
+    env = await startTemporal();
+    dify = await startDifyServer({ store: fixtureStore([]), profile: 'tokenpair' });
+  });
+  after(async () => {
+    await dify?.close();
+    await env?.teardown();
+  });
+
+  it('`worker` polls until SIGTERM, then drains and exits 0', { timeout: 90_000 }, async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'difyscope-worker-'));
+    const worker = startCli(['worker'], { DIFY_BASE_URL: dify.url, DIFY_API_TOKEN: FIXTURE_TOKEN, TEMPORAL_ADDRESS: env.address, LOG_FORMAT: 'json', OUTPUT_DIR: cwd }, cwd);
+    await worker.waitFor(/Worker polling task queue "difyscope"/);
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0, worker.output());
+    assert.match(worker.output(), /Worker stopped\./);
+    // Structured logs off a terminal: every SDK line is JSON.
+    const sdkLines = worker.output().split('\n').filter((line) => line.startsWith('{'));
+    assert.ok(sdkLines.length > 0, worker.output());
+    for (const line of sdkLines) assert.deepEqual(Object.keys(JSON.parse(line) as object).slice(0, 3), ['time', 'level', 'msg']);
+  });
+
+  it('`dev` starts a local Temporal dev server, applies schedules, and Ctrl-C stops all of it', { timeout: 120_000 }, async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'difyscope-dev-'));
+    const dev = startCli(['dev'], { DIFY_BASE_URL: dify.url, DIFY_API_TOKEN: FIXTURE_TOKEN, APP_KEY: 'support', LOG_FORMAT: 'json', OUTPUT_DIR: cwd }, cwd);
+    await dev.waitFor(/Worker running on .*task queue difyscope/);
+    assert.match(dev.output(), /schedule created: difyscope\/support\/daily/);
+    assert.match(dev.output(), /schedule created: difyscope\/support\/weekly/);
+    assert.match(dev.output(), new RegExp(`state in ${cwd.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.difyscope/temporal\\.db`));
+    dev.child.kill('SIGINT');
+    assert.equal(await dev.exited, 0, dev.output());
+    assert.match(dev.output(), /Stopped\./);
+  });
+});
