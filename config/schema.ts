@@ -16,6 +16,9 @@ const flag = (fallback: boolean) =>
     .preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'use true or false' }).optional())
     .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
 
+/** Cross-field checks run even when a single field failed, so one pass reports every problem. */
+const everyField = (payload: { value: unknown }): boolean => typeof payload.value === 'object' && payload.value !== null;
+
 export const REPORT_FORMATS = ['csv', 'md', 'json', 'html'] as const;
 export const COLLECT_LEVELS = ['logs', 'details', 'nodes'] as const;
 export const CONSOLE_AUTH_MODES = ['auto', 'legacy', 'tokenpair', 'cookie', 'cookie-base64'] as const;
@@ -186,17 +189,19 @@ export const notifyEnvSchema = z
     WEBHOOK_SECRET: optionalString().describe('Key of the `X-Difyscope-Signature` HMAC-SHA256 header, optional'),
   })
   .superRefine((env, ctx) => {
-    const channels = env.NOTIFY_CHANNELS ?? (env.NOTIFICATION_TYPE ? [env.NOTIFICATION_TYPE] : []);
-    if (!env.NOTIFICATION_ENABLED) return;
+    // Runs even when single fields failed (see `when`), so every problem is reported at once;
+    // a field that failed may still hold its raw input here, hence the defensive reads.
+    const channels: string[] = Array.isArray(env.NOTIFY_CHANNELS) ? env.NOTIFY_CHANNELS : typeof env.NOTIFICATION_TYPE === 'string' ? [env.NOTIFICATION_TYPE] : [];
+    if (env.NOTIFICATION_ENABLED === false) return;
     if (channels.includes('email')) {
       if (!env.SMTP_HOST) ctx.addIssue({ code: 'custom', path: ['SMTP_HOST'], message: 'is required for e-mail notifications' });
       if (!env.SMTP_FROM) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'is required for e-mail notifications' });
-      if (!env.SMTP_TO || env.SMTP_TO.length === 0) ctx.addIssue({ code: 'custom', path: ['SMTP_TO'], message: 'is required for e-mail notifications: a comma list of recipients' });
+      if (env.SMTP_TO === undefined) ctx.addIssue({ code: 'custom', path: ['SMTP_TO'], message: 'is required for e-mail notifications: a comma list of recipients' });
       if (env.SMTP_USER && !env.SMTP_PASSWORD) ctx.addIssue({ code: 'custom', path: ['SMTP_PASSWORD'], message: 'is required with SMTP_USER' });
     }
     if (channels.includes('dingtalk') && !env.DINGTALK_WEBHOOK) ctx.addIssue({ code: 'custom', path: ['DINGTALK_WEBHOOK'], message: 'is required for DingTalk notifications' });
     if (channels.includes('webhook') && !env.WEBHOOK_URL) ctx.addIssue({ code: 'custom', path: ['WEBHOOK_URL'], message: 'is required for webhook notifications' });
-  });
+  }, { when: everyField });
 
 export type NotifyEnv = z.output<typeof notifyEnvSchema>;
 export type NotifyChannel = z.infer<typeof notifyChannelSchema>;
@@ -231,7 +236,7 @@ export const singleAppEnvSchema = z
     if ((hasPassword || env.DIFY_CONSOLE_TOKEN) && env.DIFY_APP_ID === undefined) {
       ctx.addIssue({ code: 'custom', path: ['DIFY_APP_ID'], message: 'is required with console credentials: the app UUID from the Dify console URL' });
     }
-  });
+  }, { when: everyField });
 
 const envVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (secrets stay out of the file)');
 

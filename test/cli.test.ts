@@ -63,3 +63,25 @@ describe('documentation', () => {
     assert.equal(readFileSync(path.join(__dirname, '..', '.env.example'), 'utf8'), `${envExample()}\n`, 'regenerate with `npm run docs`');
   });
 });
+
+describe('notification settings are validated before anything starts', () => {
+  const broken = { ...VALID, NOTIFY_CHANNELS: 'email,dingtalk', SMTP_TO: 'ops@example.com, not-an-address', DINGTALK_WEBHOOK: 'oapi.dingtalk.com/robot/send' };
+  const problems = [
+    'SMTP_TO: "not-an-address" is not an e-mail address; use a comma list such as ops@example.com, Li Lei <li@example.com>',
+    'DINGTALK_WEBHOOK: must be an http(s) URL',
+    'SMTP_HOST: is required for e-mail notifications',
+    'SMTP_FROM: is required for e-mail notifications',
+  ];
+
+  it('`worker` refuses to start, one line per problem, exit 2', () => {
+    const result = cli(['worker'], broken);
+    assert.equal(result.status, 2);
+    assert.deepEqual(result.stderr.split('\n'), problems.map((problem) => `difyscope: ${problem}`));
+  });
+
+  it('`check` prints each problem as a failed check, exit 2', () => {
+    const result = cli(['check'], broken);
+    assert.equal(result.status, 2);
+    assert.deepEqual(result.stdout.trim().split('\n'), problems.map((problem) => `✗ Configuration: ${problem}`));
+  });
+});
