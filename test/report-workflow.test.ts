@@ -221,6 +221,21 @@ describe('reportWorkflow on a real Temporal server', () => {
     smtp.messages.length = 0;
   });
 
+  it('starting the same range while it runs attaches to the running report', { timeout: 180_000 }, async () => {
+    dify.setFaults({ latencyMs: 300 });
+    try {
+      const prepared = prepareReport(settings, { from: '2025-03-02', to: '2025-03-02' });
+      const first = await startReport(env.client, settings, prepared);
+      const second = await startReport(env.client, settings, prepared);
+      assert.equal(second.firstExecutionRunId, first.firstExecutionRunId);
+      const [a, b] = await Promise.all([first.result(), second.result()]);
+      assert.deepEqual(a, b);
+      assert.equal(a.runs, 2);
+    } finally {
+      dify.setFaults({});
+    }
+  });
+
   it('accepts plain JSON input as `temporal workflow start` would send it', { timeout: 180_000 }, async () => {
     const handle = await env.client.workflow.start(reportWorkflow, {
       taskQueue,
