@@ -1,10 +1,16 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Completeness, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
 import type { AppConfig } from '../config/load';
-import { renderReport, type ReportFigures } from '../reports';
-import { collectedRunSchema, type CollectedRun } from './dify/schemas';
+import { Accumulator, csvText, prepareRecord, QaRows, reportFiles, runsHeader, runsRow, type EarlierUsers, type ReportContext, type ReportFigures } from '../reports';
+import { redactionFrom } from '../reports/redact';
+import { LOOKBACK_PERIODS, parseUsersFile, USERS_FILE, usersFileContent } from '../reports/user-history';
+import { previousWindow } from '../workflows/window';
+import { collectedRunSchema } from './dify/schemas';
+import { RecordSorter } from './render-sort';
 import { readNdjsonGz, removeFolder, replaceFolder, resolveInside, writeFileAtomic } from './storage';
 
 /** The completeness statement every report format and notification repeats. */
@@ -29,22 +35,104 @@ export function assessCompleteness(plan: ReportPlan, logs: LogCollection, detail
   };
 }
 
+export interface PreviousReport {
+  figures: ReportFigures | null;
+  /** Null when the previous report.json lists no errors field (an older schema). */
+  errorSignatures: ReadonlySet<string> | null;
+}
+
 /**
- * The previous period's figures, from its report.json, for the changes; absent when that
- * period was never reported (or its file is unreadable: changes are then simply left out).
+ * What the previous period's report.json tells this one: its figures (the changes) and its
+ * error signatures (the "new" flag). Null when that period was never reported or its file is
+ * unreadable: changes and the flag are then left out rather than guessed.
  */
-export async function previousFigures(outputDir: string, plan: ReportPlan): Promise<ReportFigures | null> {
+export async function previousReport(outputDir: string, plan: ReportPlan): Promise<PreviousReport | null> {
   try {
-    const json = JSON.parse(await readFile(path.join(resolveInside(outputDir, plan.previousFolder), 'report.json'), 'utf8')) as { figures?: ReportFigures };
-    return json.figures ?? null;
+    const json = JSON.parse(await readFile(path.join(resolveInside(outputDir, plan.previousFolder), 'report.json'), 'utf8')) as { figures?: ReportFigures; errors?: { signature?: unknown }[] };
+    const errorSignatures = Array.isArray(json.errors) ? new Set(json.errors.map((error) => error.signature).filter((signature): signature is string => typeof signature === 'string')) : null;
+    return { figures: json.figures ?? null, errorSignatures };
   } catch {
     return null;
   }
 }
 
+/** The previous period's figures, for the changes; null when that period was never reported. */
+export async function previousFigures(outputDir: string, plan: ReportPlan): Promise<ReportFigures | null> {
+  return (await previousReport(outputDir, plan))?.figures ?? null;
+}
+
+/**
+ * Users of the last few earlier periods of the same kind (30 days, 12 weeks, 4 ranges), from
+ * the `users.json` each report leaves in its folder. Bounded by that count of small files;
+ * null when none of them exists, so a first report does not call every user new.
+ */
+export async function earlierUsers(outputDir: string, plan: ReportPlan): Promise<EarlierUsers | null> {
+  const keys = new Set<string>();
+  let periods = 0;
+  let window = plan.window;
+  for (let step = 0; step < LOOKBACK_PERIODS[plan.window.kind]; step += 1) {
+    window = previousWindow(window);
+    let content: string;
+    try {
+      content = await readFile(path.join(resolveInside(outputDir, `${plan.app}/${window.kind}/${window.label}`), USERS_FILE), 'utf8');
+    } catch {
+      continue;
+    }
+    const users = parseUsersFile(content);
+    if (users === null) continue;
+    periods += 1;
+    for (const key of users) keys.add(key);
+  }
+  return periods === 0 ? null : { keys, periods };
+}
+
+/** Rows to a CSV file as they come, with backpressure, in batches so csv-stringify is not called per row. */
+class CsvFile {
+  private readonly stream: WriteStream;
+  private batch: string[][] = [];
+  private started = false;
+
+  constructor(file: string) {
+    this.stream = createWriteStream(file);
+  }
+
+  async write(rows: string[][]): Promise<void> {
+    this.batch.push(...rows);
+    if (this.batch.length >= 200) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    // The first chunk carries the BOM, so the file equals toCsv() of the whole sheet.
+    const text = csvText(this.batch, !this.started);
+    this.started = true;
+    this.batch = [];
+    if (!this.stream.write(text)) await once(this.stream, 'drain');
+  }
+
+  /** After a failure: the staged folder is removed anyway, only the descriptor must not leak. */
+  abort(): void {
+    this.stream.destroy();
+  }
+
+  async close(): Promise<void> {
+    if (this.batch.length > 0 || !this.started) await this.flush();
+    this.stream.end();
+    await once(this.stream, 'finish');
+  }
+}
+
+export interface RenderOptions {
+  /** `Settings.redactionKey`: the key of the user-id hash, required when the app redacts user ids. */
+  redactionKey?: string;
+  /** Runs per in-memory chunk of the sort; tests make it tiny to exercise the merge. */
+  sortChunkSize?: number;
+}
+
 /**
  * Renders every requested format from the collected runs into a staged folder, then swaps it
  * in place of any earlier report of the same window. Raw records go along under `raw/`.
+ * Memory stays bounded: the raw file is read once into the streaming aggregates (and, for the
+ * per-run sheets, an external sort), never held whole.
  */
 export async function renderReportFolder(
   outputDir: string,
@@ -53,11 +141,11 @@ export async function renderReportFolder(
   logs: LogCollection,
   details: DetailCollection,
   generatedAt: string,
+  options: RenderOptions = {},
 ): Promise<ReportSummary> {
-  const runs: CollectedRun[] = [];
-  for await (const value of readNdjsonGz(resolveInside(outputDir, details.file))) runs.push(collectedRunSchema.parse(value));
   const completeness = assessCompleteness(plan, logs, details);
-  const rendered = renderReport(runs, {
+  const previous = await previousReport(outputDir, plan);
+  const ctx: ReportContext = {
     appKey: app.key,
     appName: app.name,
     window: plan.window,
@@ -68,27 +156,74 @@ export async function renderReportFolder(
     answerFields: app.report.answerFields,
     answerMaxLength: app.report.answerMaxLength,
     completeness,
-    previous: await previousFigures(outputDir, plan),
-  });
+    previous: previous?.figures ?? null,
+    previousErrorSignatures: previous?.errorSignatures ?? null,
+    earlierUsers: await earlierUsers(outputDir, plan),
+    redaction: redactionFrom(app.redaction, options.redactionKey),
+  };
 
   const target = resolveInside(outputDir, plan.folder);
   const staged = `${target}.${randomUUID()}.staging`;
+  const sorter = new RecordSorter(`${staged}.sort`, options.sortChunkSize);
+  const perRunSheets = plan.formats.includes('csv');
+  const names: string[] = [];
+  let figures: ReportFigures;
   try {
     await mkdir(staged, { recursive: true });
-    for (const file of rendered.files) await writeFileAtomic(path.join(staged, path.basename(file.name)), file.content);
+    const accumulator = new Accumulator(ctx);
+    for await (const value of readNdjsonGz(resolveInside(outputDir, details.file))) {
+      const record = prepareRecord(collectedRunSchema.parse(value), ctx);
+      accumulator.add(record);
+      if (perRunSheets) await sorter.add(record);
+    }
+    const aggregates = accumulator.finish();
+    figures = aggregates.figures;
+
+    const streamed = new Map<'runs' | 'qa-pairs', string>();
+    for (const file of reportFiles(aggregates, ctx)) {
+      names.push(path.basename(file.name));
+      if ('content' in file) await writeFileAtomic(path.join(staged, path.basename(file.name)), file.content);
+      else streamed.set(file.rowsOf, path.join(staged, path.basename(file.name)));
+    }
+    const runsFile = streamed.get('runs');
+    const qaFile = streamed.get('qa-pairs');
+    if (runsFile !== undefined && qaFile !== undefined) {
+      const runs = new CsvFile(runsFile);
+      const qa = new CsvFile(qaFile);
+      const qaRows = new QaRows(ctx, aggregates.segmentColumns);
+      try {
+        await runs.write(runsHeader(ctx));
+        await qa.write(qaRows.header());
+        for await (const record of sorter.sorted()) {
+          await runs.write([runsRow(record, ctx)]);
+          await qa.write([qaRows.row(record)]);
+        }
+        await runs.close();
+        await qa.close();
+      } catch (error) {
+        runs.abort();
+        qa.abort();
+        throw error;
+      }
+    }
+
+    await writeFileAtomic(path.join(staged, USERS_FILE), usersFileContent(aggregates.users.map((user) => user.userId), plan.window));
     await mkdir(path.join(staged, 'raw'), { recursive: true });
     await copyFile(resolveInside(outputDir, details.file), path.join(staged, 'raw', 'runs.ndjson.gz'));
     await replaceFolder(staged, target);
   } catch (error) {
     await removeFolder(staged);
     throw error;
+  } finally {
+    await sorter.cleanup();
   }
-  const figures = rendered.figures;
+  // Counts, cost and completeness only: nothing here names a user or quotes a run, so the
+  // notifications built from it stay as redacted as the reports.
   return {
     app: app.key,
     window: plan.window,
     folder: target,
-    files: [...rendered.files.map((file) => path.basename(file.name)), 'raw/runs.ndjson.gz'],
+    files: [...names, USERS_FILE, 'raw/runs.ndjson.gz'],
     runs: figures.runs,
     succeeded: figures.succeeded,
     failed: figures.failed,

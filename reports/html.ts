@@ -1,7 +1,8 @@
 import type { Aggregates } from './aggregate';
 import { escapeHtml } from './escape';
 import { buildSummary, type Section, type SectionId } from './summary';
-import { barChart } from './svg';
+import type { Labels } from './locale';
+import { barChart, heatMap } from './svg';
 import type { ReportContext } from './types';
 
 /**
@@ -10,35 +11,59 @@ import type { ReportContext } from './types';
  */
 
 const STYLE = `
-body{font-family:-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",Arial,sans-serif;color:#222;max-width:760px;margin:16px auto;padding:0 12px;line-height:1.45}
+body{font-family:-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei","Noto Sans CJK SC",Arial,sans-serif;color:#222;max-width:760px;margin:16px auto;padding:0 12px;line-height:1.45}
 h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;margin:24px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top;word-break:break-word}
-th{background:#f3f5f8}.meta{margin:0;padding-left:18px;font-size:13px;color:#444}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f3f5f8}td.num{text-align:right;white-space:nowrap}td.time{white-space:nowrap}.meta{margin:0;padding-left:18px;font-size:13px;color:#444}
 .alert{background:#fdecea;border:2px solid #d93025;color:#a50e0e;padding:8px 12px;margin:12px 0;font-weight:bold}
 .ok{color:#1e7e34}.alert-text{color:#a50e0e;font-weight:bold}.empty{color:#777;font-style:italic}figure{margin:12px 0}`.trim();
 
+/** Plain numbers, percentages, signed changes and durations line up right, like in a spreadsheet. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(T[\d:]+([+-]\d{2}:\d{2}|Z))?$/;
+const NUMERIC = /^[+-]?\d[\d.,]*(%| \(\+?-?[\d.]+%\))?$/;
+
+/**
+ * Mail clients that strip <style> (some webmail, Outlook's Word engine) still honour the old
+ * presentational attributes, so the table keeps its borders, padding and alignment there.
+ */
 function table(section: Section): string {
-  if (section.rows.length === 0) return `<p class="empty">${escapeHtml(section.empty)}</p>`;
-  const head = `<tr>${section.headers.map((header) => `<th>${escapeHtml(header)}</th>`).join('')}</tr>`;
-  const body = section.rows.map((row) => `<tr>${row.map((value) => `<td>${escapeHtml(value)}</td>`).join('')}</tr>`).join('\n');
-  return `<table>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+  if (section.rows.length === 0) return `<p class="empty"><i>${escapeHtml(section.empty)}</i></p>`;
+  const head = `<tr>${section.headers.map((header) => `<th align="left" bgcolor="#f3f5f8">${escapeHtml(header)}</th>`).join('')}</tr>`;
+  const cellHtml = (value: string): string => {
+    if (NUMERIC.test(value)) return `<td class="num" align="right">${escapeHtml(value)}</td>`;
+    // A timestamp broken at its dashes reads as three values.
+    if (TIMESTAMP.test(value)) return `<td class="time" nowrap>${escapeHtml(value)}</td>`;
+    return `<td>${escapeHtml(value)}</td>`;
+  };
+  const body = section.rows.map((row) => `<tr>${row.map(cellHtml).join('')}</tr>`).join('\n');
+  // Two-column tables (figure, value) read best narrow: the value stays next to its name.
+  const width = section.headers.length <= 2 ? '' : ' width="100%"';
+  const style = section.headers.length <= 2 ? ' style="width:auto;min-width:50%"' : '';
+  return `<table border="1" cellpadding="4" cellspacing="0"${width}${style}>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
-function charts(aggregates: Aggregates, title: string): Partial<Record<SectionId, string>> {
-  const { latency } = aggregates;
-  const latencyBars = (['p50', 'p90', 'p95', 'p99', 'max'] as const)
-    .filter((key) => latency[key] !== null)
-    .map((key) => ({ label: key, value: latency[key] ?? 0 }));
+/** A week or longer shows its busy hours per weekday; a shorter window has too few days for that. */
+const HEAT_MAP_MIN_DAYS = 7;
+
+function charts(aggregates: Aggregates, words: Labels): Partial<Record<SectionId, string>> {
+  const hours =
+    aggregates.days.length >= HEAT_MAP_MIN_DAYS
+      ? heatMap(
+          words.hourByWeekday,
+          words.weekdays.split(',').map((label, at) => ({ label, values: aggregates.weekHours[at] ?? [] })),
+        )
+      : barChart(words.runsPerHour, aggregates.hours.map((runs, hour) => ({ label: String(hour).padStart(2, '0'), value: runs })));
   return {
-    daily: barChart(title, aggregates.days.map((day) => ({ label: day.date.slice(5), value: day.runs }))),
-    latency: latencyBars.length > 0 ? barChart('latency', latencyBars, ' s') : undefined,
+    daily: barChart(words.perDay, aggregates.days.map((day) => ({ label: day.date.slice(5), value: day.runs }))),
+    latency: aggregates.figures.runs > 0 ? barChart(words.latencyDistribution, aggregates.latencyHistogram.map((bucket) => ({ label: bucket.label, value: bucket.runs }))) : undefined,
+    hours: aggregates.figures.runs > 0 ? hours : undefined,
   };
 }
 
 export function renderHtml(aggregates: Aggregates, ctx: ReportContext): string {
   const summary = buildSummary(aggregates, ctx);
   const words = summary.labels;
-  const chartBySection = charts(aggregates, words.perDay);
+  const chartBySection = charts(aggregates, words);
   const parts: string[] = [
     '<!DOCTYPE html>',
     `<html lang="${ctx.locale}">`,

@@ -5,40 +5,69 @@ import { localIso } from './time';
 import type { ReportContext } from './types';
 
 /**
- * report.json: the machine-readable summary (schema `difyscope.report/1`). Figures are the
- * same rounded numbers the sheets print; times are ISO 8601 in the report zone.
+ * report.json: the machine-readable summary, schema `difyscope.report/1`, every field
+ * described in reports/SCHEMA.md. Figures are the same rounded numbers the sheets print;
+ * times are ISO 8601 in the report zone. Fields are only ever added within /1.
  */
+export const REPORT_SCHEMA = 'difyscope.report/1';
+const TOP = 10;
+
 export function renderJson(aggregates: Aggregates, ctx: ReportContext): string {
   const zone = ctx.window.timezone;
   const { figures } = aggregates;
+  const dropQaText = ctx.redaction?.dropQaText === true;
+  const history = aggregates.userHistory;
   const report = {
-    schema: 'difyscope.report/1',
+    schema: REPORT_SCHEMA,
     app: { key: ctx.appKey, name: ctx.appName },
     window: ctx.window,
     generatedAt: ctx.generatedAt,
     completeness: ctx.completeness,
+    redaction: {
+      userIds: ctx.redaction?.hashUserId != null,
+      text: ctx.redaction?.maskText === true,
+      qaText: dropQaText ? 'drop' : 'keep',
+    },
     figures,
     statusCounts: aggregates.statusCounts,
     successRate: aggregates.successRate,
     latency: aggregates.latency,
+    latencyHistogram: aggregates.latencyHistogram.map(({ from, to, runs }) => ({ from, to, runs })),
     tokens: { total: figures.totalTokens, perSecond: figures.tokenSpeed },
     cost: figures.cost,
-    // "New vs returning" needs the users of earlier periods, which a report does not receive.
-    users: { total: figures.users },
+    users: {
+      total: figures.users,
+      new: history?.new ?? null,
+      returning: history?.returning ?? null,
+      comparedPeriods: history?.periods ?? null,
+    },
     sessions: { total: figures.sessions, avgInteractions: aggregates.avgInteractions },
     // A list, not an object: JSON objects put integer-like keys ("10") before others ("09").
     busiestHours: aggregates.hours.map((runs, hour) => ({ hour, runs })),
-    topUsers: aggregates.users.slice(0, 10),
-    slowestRuns: aggregates.slowestRuns.map((record) => ({
-      runId: record.runId,
-      logId: record.logId,
-      status: record.status,
-      createdAt: localIso(record.createdAt, zone),
-      elapsedSeconds: record.elapsedSeconds === null ? null : seconds(record.elapsedSeconds),
-      totalTokens: record.totalTokens,
-      userId: record.userId,
+    weekdayHours: aggregates.weekHours.map((hours, at) => ({ weekday: at + 1, hours })),
+    topUsers: aggregates.users.slice(0, TOP),
+    slowestRuns: aggregates.slowestRuns.map((run) => ({
+      runId: run.runId,
+      logId: run.logId,
+      status: run.status,
+      createdAt: localIso(run.createdAt, zone),
+      elapsedSeconds: run.elapsedSeconds === null ? null : seconds(run.elapsedSeconds),
+      totalTokens: run.totalTokens,
+      userId: run.userId,
+    })),
+    latestFailures: aggregates.latestFailures.map((run) => ({
+      runId: run.runId,
+      logId: run.logId,
+      createdAt: localIso(run.createdAt, zone),
+      userId: run.userId,
+      ...(dropQaText ? {} : { question: run.question }),
+      error: run.error,
     })),
     nodes: aggregates.nodes,
+    topNodes: {
+      byTime: aggregates.nodes.slice(0, TOP),
+      byFailures: aggregates.nodesByFailures.slice(0, TOP),
+    },
     errors: aggregates.errors.map((error) => ({ ...error, firstSeen: localIso(error.firstSeen, zone), lastSeen: localIso(error.lastSeen, zone) })),
     daily: aggregates.days,
     ...(ctx.previous ? { changes: changesAgainst(figures, ctx.previous) } : {}),

@@ -24,7 +24,7 @@ export type RunsKey =
 export type NodesKey =
   | 'node_id' | 'title' | 'node_type' | 'executions' | 'failures' | 'error_rate' | 'p50_elapsed_s' | 'p95_elapsed_s' | 'max_elapsed_s'
   | 'tokens' | 'cost' | 'currency' | 'share_of_run_time';
-export type ErrorsKey = 'signature' | 'node' | 'count' | 'first_seen' | 'last_seen' | 'example_run_ids' | 'example';
+export type ErrorsKey = 'signature' | 'node' | 'count' | 'first_seen' | 'last_seen' | 'example_run_ids' | 'example' | 'new_signature';
 
 export interface QaLayout {
   file: string;
@@ -62,7 +62,7 @@ const ENGINEERING = {
   },
   errors: {
     file: 'errors.csv',
-    columns: same<ErrorsKey>(['signature', 'node', 'count', 'first_seen', 'last_seen', 'example_run_ids', 'example']),
+    columns: same<ErrorsKey>(['signature', 'node', 'count', 'first_seen', 'last_seen', 'example_run_ids', 'example', 'new_signature']),
   },
 } as const;
 
@@ -206,6 +206,18 @@ export interface Labels {
   none: string;
   noNodeData: string;
   noCostData: string;
+  newUsers: string;
+  returningUsers: string;
+  usersHistoryNote: string;
+  nodesByTime: string;
+  nodesByFailures: string;
+  newSignature: string;
+  yes: string;
+  latencyDistribution: string;
+  runsPerHour: string;
+  hourByWeekday: string;
+  weekdays: string;
+  totalTime: string;
 }
 
 const EN_LABELS: Labels = {
@@ -267,6 +279,18 @@ const EN_LABELS: Labels = {
   none: 'None.',
   noNodeData: 'No node executions collected for this window.',
   noCostData: 'No cost data (node executions not collected).',
+  newUsers: 'New users',
+  returningUsers: 'Returning users',
+  usersHistoryNote: 'against the previous {n} reports',
+  nodesByTime: 'Nodes by time spent',
+  nodesByFailures: 'Nodes by failures',
+  newSignature: 'New',
+  yes: 'new',
+  latencyDistribution: 'Latency distribution',
+  runsPerHour: 'Runs per hour',
+  hourByWeekday: 'Runs by weekday and hour',
+  weekdays: 'Mon,Tue,Wed,Thu,Fri,Sat,Sun',
+  totalTime: 'Total time (s)',
 };
 
 const ZH_LABELS: Labels = {
@@ -328,6 +352,18 @@ const ZH_LABELS: Labels = {
   none: '无。',
   noNodeData: '本区间未采集节点执行数据。',
   noCostData: '无费用数据（未采集节点执行数据）。',
+  newUsers: '新用户',
+  returningUsers: '回访用户',
+  usersHistoryNote: '对比此前 {n} 期报告',
+  nodesByTime: '耗时最多的节点',
+  nodesByFailures: '失败最多的节点',
+  newSignature: '新出现',
+  yes: '新',
+  latencyDistribution: '耗时分布',
+  runsPerHour: '每小时消息数',
+  hourByWeekday: '按星期和小时的消息数',
+  weekdays: '周一,周二,周三,周四,周五,周六,周日',
+  totalTime: '总耗时（秒）',
 };
 
 export function labels(locale: Locale): Labels {

@@ -1,8 +1,7 @@
-import type { Aggregates } from './aggregate';
+import type { Aggregates, NodeAggregate } from './aggregate';
 import { changesAgainst, type Change } from './changes';
 import { labels, type Labels } from './locale';
 import { cell, costText, seconds } from './numbers';
-import { questionOf, truncate } from './qa';
 import { localIso, windowBoundIso } from './time';
 import type { ReportContext } from './types';
 
@@ -12,7 +11,8 @@ import type { ReportContext } from './types';
  * Cells are raw text; each renderer escapes them for its own markup.
  */
 
-export type SectionId = 'headline' | 'status' | 'latency' | 'cost' | 'daily' | 'hours' | 'users' | 'slowest' | 'nodes' | 'errors' | 'failures' | 'changes';
+export type SectionId =
+  | 'headline' | 'status' | 'latency' | 'cost' | 'daily' | 'hours' | 'users' | 'slowest' | 'nodes' | 'nodeFailures' | 'errors' | 'failures' | 'changes';
 
 export interface Section {
   id: SectionId;
@@ -34,8 +34,6 @@ export interface Summary {
 
 const TOP = 10;
 const BUSIEST_HOURS = 3;
-const QUESTION_PREVIEW = 120;
-const ERROR_PREVIEW = 200;
 
 function percent(ratio: number | null): string {
   return ratio === null ? '' : `${Number((ratio * 100).toFixed(2))}%`;
@@ -67,11 +65,28 @@ function changeLabel(change: Change, words: Labels): string {
   return change.currency === undefined ? names[change.figure] : `${names[change.figure]} (${change.currency})`;
 }
 
+function nodeRow(node: NodeAggregate): string[] {
+  return [node.title || node.nodeId, node.nodeType, String(node.executions), String(node.failures), percent(node.errorRate), cell(node.p95ElapsedSeconds), cell(node.totalElapsedSeconds), percent(node.shareOfRunTime)];
+}
+
+/** "New" only means something against a known earlier period; without one the rows say nothing. */
+function userHistoryRows(aggregates: Aggregates, words: Labels): string[][] {
+  const history = aggregates.userHistory;
+  if (history === null) return [];
+  const note = ` (${words.usersHistoryNote.replace('{n}', String(history.periods))})`;
+  return [
+    [`${words.newUsers}${note}`, String(history.new)],
+    [words.returningUsers, String(history.returning)],
+  ];
+}
+
 export function buildSummary(aggregates: Aggregates, ctx: ReportContext): Summary {
   const words = labels(ctx.locale);
   const zone = ctx.window.timezone;
   const { figures } = aggregates;
   const costLine = aggregates.currencies.length > 0 ? costText(figures.cost) : '';
+  const dropQaText = ctx.redaction?.dropQaText === true;
+  const errorsKnownAgainstPrevious = aggregates.errors.some((error) => error.isNew !== null);
 
   const sections: Section[] = [
     {
@@ -84,6 +99,7 @@ export function buildSummary(aggregates: Aggregates, ctx: ReportContext): Summar
         [words.failed, String(figures.failed)],
         [words.successRate, percent(aggregates.successRate)],
         [words.users, String(figures.users)],
+        ...userHistoryRows(aggregates, words),
         [words.sessions, String(figures.sessions)],
         [words.avgInteractions, cell(aggregates.avgInteractions)],
         [words.tokens, String(figures.totalTokens)],
@@ -156,34 +172,33 @@ export function buildSummary(aggregates: Aggregates, ctx: ReportContext): Summar
     },
     {
       id: 'nodes',
-      title: words.nodes,
-      headers: [words.node, words.type, words.executions, words.failures, words.errorRate, words.p95, words.share],
-      rows: aggregates.nodes
-        .slice(0, TOP)
-        .map((node) => [node.title || node.nodeId, node.nodeType, String(node.executions), String(node.failures), percent(node.errorRate), cell(node.p95ElapsedSeconds), percent(node.shareOfRunTime)]),
+      title: words.nodesByTime,
+      headers: [words.node, words.type, words.executions, words.failures, words.errorRate, words.p95, words.totalTime, words.share],
+      rows: aggregates.nodes.slice(0, TOP).map(nodeRow),
+      empty: aggregates.hasNodeData ? words.none : words.noNodeData,
+    },
+    {
+      id: 'nodeFailures',
+      title: words.nodesByFailures,
+      headers: [words.node, words.type, words.executions, words.failures, words.errorRate, words.p95, words.totalTime, words.share],
+      rows: aggregates.nodesByFailures.slice(0, TOP).map(nodeRow),
       empty: aggregates.hasNodeData ? words.none : words.noNodeData,
     },
     {
       id: 'errors',
       title: words.errors,
-      headers: [words.signature, words.node, words.count, words.examples],
-      rows: aggregates.errors.slice(0, TOP).map((error) => [error.signature, error.node, String(error.count), error.exampleRunIds.join(', ')]),
+      headers: [words.signature, words.node, words.count, words.examples, ...(errorsKnownAgainstPrevious ? [words.newSignature] : [])],
+      rows: aggregates.errors
+        .slice(0, TOP)
+        .map((error) => [error.signature, error.node, String(error.count), error.exampleRunIds.join(', '), ...(errorsKnownAgainstPrevious ? [error.isNew ? words.yes : ''] : [])]),
       empty: words.none,
     },
     {
       id: 'failures',
       title: words.failedRunsList,
-      headers: [words.created, words.user, words.question, words.error],
-      rows: aggregates.records
-        .filter((record) => record.status === 'failed')
-        .slice(-TOP)
-        .reverse()
-        .map((record) => [
-          localIso(record.createdAt, zone),
-          record.userId,
-          truncate(questionOf(record, ctx.questionFields), QUESTION_PREVIEW),
-          truncate(record.error ?? '', ERROR_PREVIEW),
-        ]),
+      // Without Q&A text the question column would be empty in every row: leave it out.
+      headers: [words.created, words.user, ...(dropQaText ? [] : [words.question]), words.error],
+      rows: aggregates.latestFailures.map((failure) => [localIso(failure.createdAt, zone), failure.userId, ...(dropQaText ? [] : [failure.question]), failure.error]),
       empty: words.none,
     },
   ];

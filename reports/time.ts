@@ -19,6 +19,12 @@ export function localDate(unixSeconds: number, zone: string): string {
   return zoned(unixSeconds, zone).toISODate() ?? '';
 }
 
+/** Local date, hour 0–23 and ISO weekday (1 = Monday … 7 = Sunday), from one zone conversion. */
+export function localParts(unixSeconds: number, zone: string): { date: string; hour: number; weekday: number } {
+  const dt = zoned(unixSeconds, zone);
+  return { date: dt.toISODate() ?? '', hour: dt.hour, weekday: dt.weekday };
+}
+
 /** Local hour 0–23, for the busiest-hours histogram. */
 export function localHour(unixSeconds: number, zone: string): number {
   return zoned(unixSeconds, zone).hour;

@@ -1,6 +1,8 @@
 import type { Completeness } from '../common/contracts';
 import type { Locale, ReportFormat } from '../config/schema';
 import type { ReportWindow } from '../workflows/window';
+import type { Aggregates } from './aggregate';
+import type { Redaction } from './redact';
 
 /** What the caller knows that the runs do not: the app, the window, the settings, the gaps. */
 export interface ReportContext {
@@ -20,6 +22,18 @@ export interface ReportContext {
   completeness: Completeness;
   /** The previous period's figures, for the change columns. */
   previous?: ReportFigures | null;
+  /** Error signatures of the previous period's report; null or absent: that report is unknown. */
+  previousErrorSignatures?: ReadonlySet<string> | null;
+  /** User keys (see user-history.ts) of earlier periods, for new vs returning; null: none known. */
+  earlierUsers?: EarlierUsers | null;
+  /** What to take out of every report (product §7); absent: nothing. */
+  redaction?: Redaction;
+}
+
+export interface EarlierUsers {
+  keys: ReadonlySet<string>;
+  /** How many earlier reports the keys come from, so "new" can say what it is new against. */
+  periods: number;
 }
 
 /** The headline figures: what notifications quote and the next period compares against. */
@@ -39,4 +53,5 @@ export interface ReportFigures {
 export interface RenderedReport {
   files: { name: string; content: string }[];
   figures: ReportFigures;
+  aggregates: Aggregates;
 }

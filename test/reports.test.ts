@@ -163,8 +163,9 @@ void describe('reports: English sheets (golden)', () => {
 
   void it('errors: one signature for the same failure with other numbers, ids and quoted values', () => {
     assert.deepEqual(rows(file('errors.csv')), [
-      ['signature', 'node', 'count', 'first_seen', 'last_seen', 'example_run_ids', 'example'],
-      ['Node LLM failed: model <value> timed out after <n> ms (run <id>)', 'LLM', '2', '2025-03-01T10:45:00+08:00', '2025-03-03T12:00:00+08:00', 'run-03; run-10', TIMEOUT_ERROR_3],
+      ['signature', 'node', 'count', 'first_seen', 'last_seen', 'example_run_ids', 'example', 'new_signature'],
+      // No previous report's errors in the context: "new" is unknown, not true.
+      ['Node LLM failed: model <value> timed out after <n> ms (run <id>)', 'LLM', '2', '2025-03-01T10:45:00+08:00', '2025-03-03T12:00:00+08:00', 'run-03; run-10', TIMEOUT_ERROR_3, ''],
     ]);
   });
 
@@ -273,7 +274,8 @@ void describe('reports: summaries', () => {
     assert.deepEqual(json.statusCounts, { failed: 2, stopped: 1, succeeded: 7 });
     // p90 rank 9 -> 5; p99 rank 10 -> 6.
     assert.deepEqual(json.latency, { p50: 2, p90: 5, p95: 6, p99: 6, max: 6 });
-    assert.deepEqual(json.users, { total: 5 });
+    // No earlier periods in the context: new vs returning is unknown.
+    assert.deepEqual(json.users, { total: 5, new: null, returning: null, comparedPeriods: null });
     const hours = json.busiestHours as { hour: number; runs: number }[];
     assert.equal(hours.length, 24);
     // 00:00 run 09; 09:xx runs 01,05,06,07; 10:xx runs 02,03; 08 run 04; 12 run 10; 23 run 08.
@@ -334,7 +336,8 @@ void describe('reports: summaries', () => {
     assert.ok(!html.includes('<script>alert(1)</script>'));
     assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
     assert.ok(html.includes('Shop &lt;Bot&gt;'));
-    assert.equal(html.match(/<svg /g)?.length, 2);
+    // Runs per day, latency distribution, runs per hour (a 3-day window: no weekday heat map).
+    assert.equal(html.match(/<svg /g)?.length, 3);
     assert.ok(html.includes('<div class="alert">'));
     assert.ok(html.includes('0.5 RMB; 0.0041 USD'));
   });

@@ -1,15 +1,21 @@
-import type { Aggregates } from '../aggregate';
 import { project, type Sheet } from '../csv';
 import { sheetLayouts, type RunsKey } from '../locale';
 import { cell, costCells, seconds } from '../numbers';
+import type { RunRecord } from '../records';
 import { localIso } from '../time';
 import type { ReportContext } from '../types';
 
-/** Every collected field of a run that fits a cell, oldest first; `detail_status` says what is missing. */
-export function runsSheet(aggregates: Aggregates, ctx: ReportContext): Sheet {
-  const layout = sheetLayouts(ctx.locale).runs;
+/**
+ * runs.csv: every collected field of a run that fits a cell, oldest first; `detail_status`
+ * says what is missing. Built row by row so a caller can stream it to a file.
+ */
+export function runsHeader(ctx: ReportContext): string[][] {
+  return [sheetLayouts(ctx.locale).runs.columns.map(([, header]) => header)];
+}
+
+export function runsRow(record: RunRecord, ctx: ReportContext): string[] {
   const zone = ctx.window.timezone;
-  const rows = aggregates.records.map((record): Record<RunsKey, string> => ({
+  const fields: Record<RunsKey, string> = {
     log_id: record.logId,
     run_id: record.runId,
     status: record.status,
@@ -24,6 +30,12 @@ export function runsSheet(aggregates: Aggregates, ctx: ReportContext): Sheet {
     total_steps: cell(record.totalSteps),
     ...costCells(record.cost),
     detail_status: record.detailStatus,
-  }));
-  return { name: layout.file, rows: project(layout.columns, rows) };
+  };
+  return sheetLayouts(ctx.locale).runs.columns.map(([key]) => fields[key]);
+}
+
+/** The whole sheet from records already in order (oldest first). */
+export function runsSheet(records: readonly RunRecord[], ctx: ReportContext): Sheet {
+  const layout = sheetLayouts(ctx.locale).runs;
+  return { name: layout.file, rows: [...project(layout.columns, []), ...records.map((record) => runsRow(record, ctx))] };
 }
