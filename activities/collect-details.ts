@@ -4,7 +4,7 @@ import type { DetailCollection, ReportPlan } from '../common/contracts';
 import type { DifyClient } from './dify/client';
 import { DifyError } from './dify/errors';
 import type { CollectedRun, WorkflowLog } from './dify/schemas';
-import { exists, listFiles, readNdjsonGz, resolveInside, writeNdjsonGz } from './storage';
+import { exists, listFiles, readNdjsonGz, removeFolder, resolveInside, writeNdjsonGz } from './storage';
 
 /** Runs per durable chunk: the unit a retried attempt resumes from. */
 const CHUNK_SIZE = 250;
@@ -43,11 +43,15 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item:
 }
 
 /**
- * A fault that retrying the whole activity cannot fix (bad credentials, unknown app) stops
- * the activity; anything else is recorded on the run so the report states its gaps.
+ * What Dify could not give for one run after the client's retries is recorded on the run, so
+ * the report states its gaps. Two things stop the activity instead: a fault retrying cannot
+ * fix (bad credentials, unknown app), and anything that is not a Dify error at all (a full
+ * disk, a bug, a worker going down): recording that as a missing detail would turn a
+ * retryable crash into a permanent hole in the report.
  */
 function rethrowIfFatal(error: unknown): void {
-  if (error instanceof DifyError && !error.retryable && error.kind !== 'not-found' && error.kind !== 'schema') throw error;
+  if (!(error instanceof DifyError)) throw error;
+  if (!error.retryable && error.kind !== 'not-found' && error.kind !== 'schema') throw error;
 }
 
 async function collectRun(dify: DifyClient, logRecord: WorkflowLog, level: ReportPlan['level'], counts: ChunkCounts): Promise<CollectedRun> {
@@ -107,10 +111,14 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
   if (resumed && typeof resumed.chunksDone === 'number' && resumed.chunksDone > 0 && (await exists(path.join(chunksDir, chunkFileName(resumed.chunksDone - 1))))) {
     chunksDone = resumed.chunksDone;
     log.info('Resuming detail collection', { chunksDone });
+  } else {
+    // Chunks of an earlier run of the same workflow id would be merged with this one's.
+    await removeFolder(chunksDir);
   }
 
   let chunk: WorkflowLog[] = [];
   let chunkIndex = 0;
+  let lastBeat = 0;
   const flush = async (): Promise<void> => {
     if (chunkIndex >= chunksDone) {
       const counts: ChunkCounts = { detailsFetched: 0, detailFailures: 0, nodesFetched: 0, nodeFailures: 0 };
@@ -118,7 +126,11 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
       const runs = await mapBounded(chunk, concurrency, async (record) => {
         const run = await collectRun(dify, record, plan.level, counts);
         done += 1;
-        heartbeat({ chunksDone, inChunk: done } satisfies DetailProgress & { inChunk: number });
+        // Liveness only (the resume point is the chunk), so once a second is plenty.
+        if (Date.now() - lastBeat >= 1000) {
+          lastBeat = Date.now();
+          heartbeat({ chunksDone, inChunk: done } satisfies DetailProgress & { inChunk: number });
+        }
         return run;
       });
       await writeNdjsonGz(path.join(chunksDir, chunkFileName(chunkIndex)), [{ kind: 'chunk', ...counts }, ...runs]);

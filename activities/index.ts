@@ -3,6 +3,7 @@ import type { DetailCollection, LogCollection, ReportPlan, ReportSummary } from 
 import { findApp, type AppConfig, type Settings } from '../config/load';
 import { collectLogPages } from './collect-logs';
 import { collectRunDetails } from './collect-details';
+import { mergeShardCollections, type Collection } from './merge-shards';
 import { DifyClient } from './dify/client';
 import { withFailureMapping } from './failures';
 import { planReport } from './plan';
@@ -52,9 +53,14 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
       );
     },
 
+    /** The shards of a large window joined into one collection, as if collected whole. */
+    async mergeShards(plan: ReportPlan, shards: Collection[]): Promise<Collection> {
+      return withFailureMapping(secrets, () => mergeShardCollections(outputDir, plan, shards));
+    },
+
     async renderReports(plan: ReportPlan, logs: LogCollection, details: DetailCollection, generatedAt: string): Promise<ReportSummary> {
       return withFailureMapping(secrets, async () => {
-        return renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt);
+        return renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt, { redactionKey: settings.redactionKey });
       });
     },
 

@@ -56,6 +56,10 @@ export const logCollectionSchema = z.object({
   /** Records that failed validation, kept aside with the reason. */
   invalid: z.number(),
   pages: z.number(),
+  /** Pages fetched a second time because they came back short of Dify's total (absent: not tracked). */
+  refetchedPages: z.number().optional(),
+  /** Time shards the window was collected in (absent: one). */
+  shards: z.number().optional(),
   /** Raw log records, NDJSON gzip, relative to OUTPUT_DIR. */
   file: z.string(),
 });

@@ -1,2 +1,3 @@
 export { reportWorkflow, progressQuery } from './report';
 export { dailyReportWorkflow, weeklyReportWorkflow } from './scheduled';
+export { collectShardWorkflow } from './collect-shard';

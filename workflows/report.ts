@@ -1,20 +1,20 @@
-import { ActivityFailure, ApplicationFailure, defineQuery, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { DetailCollection, Progress, ReportPlan, ReportRequest, ReportSummary } from '../common/contracts';
+import type { Collection } from '../activities/merge-shards';
+import type { Progress, ReportPlan, ReportRequest, ReportSummary } from '../common/contracts';
+import { collectDetails, collectLogs, collectShardWorkflow, NON_RETRYABLE } from './collect-shard';
+import { shardPlan, shardWindow } from './shards';
 
-const NON_RETRYABLE = ['ConfigError', 'InvalidRequest', 'DifyAuthError', 'DifyNotFound', 'DifyBadRequest', 'DifyLockedOut'];
+/**
+ * Shards collected at once. Each shard's requests go through the app's shared gate
+ * (DIFY_CONCURRENCY, DIFY_MAX_RPS), so this bounds only how many log listings page side by
+ * side and how many activity slots one report may take from the worker.
+ */
+const PARALLEL_SHARDS = 4;
 
-const { planReport, discardWorkDir } = proxyActivities<Activities>({
+const { planReport, discardWorkDir, mergeShards } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-
-// Collection pages through Dify for as long as the window needs; heartbeats carry the resume
-// point, so a lost worker is noticed within the heartbeat timeout and the retry continues.
-const { collectLogs, collectDetails } = proxyActivities<Activities>({
-  startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 12, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 const { renderReports } = proxyActivities<Activities>({
@@ -30,6 +30,54 @@ const { notifyReport, notifyFailure } = proxyActivities<Activities>({
 });
 
 export const progressQuery = defineQuery<Progress>('progress');
+
+/** The activity's own failure under an activity or shard failure, if that is what `error` is. */
+function activityCause(error: unknown): ApplicationFailure | undefined {
+  let current: unknown = error;
+  while (current instanceof ChildWorkflowFailure) current = current.cause;
+  return current instanceof ActivityFailure && current.cause instanceof ApplicationFailure ? current.cause : undefined;
+}
+
+/**
+ * Collects the plan's window. Up to two days in one go (logs, then details); longer windows
+ * in time shards, each a child workflow, PARALLEL_SHARDS at a time, then joined.
+ */
+async function collect(plan: ReportPlan, progress: Progress): Promise<Collection> {
+  const shards = shardWindow(plan.window);
+  if (shards.length === 1) {
+    progress.phase = 'collecting-logs';
+    const logs = await collectLogs(plan);
+    progress.logsFetched = logs.fetched;
+    progress.logsExpected = logs.expected;
+
+    progress.phase = 'collecting-details';
+    const details = await collectDetails(plan, logs);
+    progress.detailsFetched = details.detailsFetched;
+    return { logs, details };
+  }
+
+  progress.phase = 'collecting-logs';
+  const { workflowId } = workflowInfo();
+  const results = new Array<Collection>(shards.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < shards.length) {
+      const index = next++;
+      const shard = shards[index];
+      if (!shard) break;
+      const result = await executeChild(collectShardWorkflow, { workflowId: `${workflowId}/shard-${shard.label}`, args: [shardPlan(plan, shard)] });
+      results[index] = result;
+      progress.logsFetched += result.logs.fetched;
+      progress.detailsFetched += result.details.detailsFetched;
+      progress.phase = 'collecting-details';
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_SHARDS, shards.length) }, lane));
+  // Newest shard first, the order Dify lists runs in, as an unsharded collection has them.
+  const merged = await mergeShards(plan, results.reverse());
+  progress.logsExpected = merged.logs.expected;
+  return merged;
+}
 
 /**
  * One report for one app and one window: collect logs, then details and node executions,
@@ -47,14 +95,7 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
     plan = await planReport(request);
     progress.folder = plan.folder;
 
-    progress.phase = 'collecting-logs';
-    const logs = await collectLogs(plan);
-    progress.logsFetched = logs.fetched;
-    progress.logsExpected = logs.expected;
-
-    progress.phase = 'collecting-details';
-    const details: DetailCollection = await collectDetails(plan, logs);
-    progress.detailsFetched = details.detailsFetched;
+    const { logs, details } = await collect(plan, progress);
 
     progress.phase = 'rendering';
     summary = await renderReports(plan, logs, details, new Date(workflowInfo().runStartTime).toISOString());
@@ -62,11 +103,11 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
     progress.folder = summary.folder;
   } catch (error) {
     progress.phase = 'failed';
-    const failure =
-      error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
-        ? // Surface the activity's own message (which names the setting to fix) as the workflow's failure.
-          ApplicationFailure.create({ message: error.cause.message, type: error.cause.type ?? 'ActivityFailed', nonRetryable: true, cause: error })
-        : error;
+    const cause = activityCause(error);
+    const failure = cause
+      ? // Surface the activity's own message (which names the setting to fix) as the workflow's failure.
+        ApplicationFailure.create({ message: cause.message, type: cause.type ?? 'ActivityFailed', nonRetryable: true, cause: error instanceof Error ? error : undefined })
+      : error;
     const message = failure instanceof Error ? failure.message : String(failure);
     try {
       await notifyFailure(identity, { app: request.app, kind: request.kind ?? 'range', workflowId, error: message.split('\n')[0] ?? message });

@@ -5,6 +5,7 @@ import type { ConsoleAuthMode } from '../../config/schema';
 import { ConsoleSession } from './console-auth';
 import { DifyError, errorFromResponse, isDifyError, readErrorBody, type DifySurface } from './errors';
 import { headerValue, HttpTransport, type HttpRequest, type HttpResponse } from './http';
+import { sharedGate, type RequestGate } from './rate-limiter';
 import { parseRetryAfter } from './retry';
 import {
   appInfoSchema,
@@ -36,6 +37,10 @@ export interface DifyClientOptions {
   maxRetryAfterMs?: number;
   /** Redacted from every error message. */
   secrets?: string[];
+  /** Requests in flight to this app at once, across every client of the app in this process (default 8). */
+  concurrency?: number;
+  /** Requests per second to this app, across every client of the app in this process; undefined: no cap. */
+  maxRps?: number;
 }
 
 export interface LogsPageParams {
@@ -87,10 +92,13 @@ export class DifyClient {
   private readonly secrets: string[];
   private readonly consoleSession: ConsoleSession | undefined;
   private versionPromise: Promise<string | null> | undefined;
+  /** The app's shared limits (see rate-limiter.ts). */
+  readonly gate: RequestGate;
 
   constructor(private readonly options: DifyClientOptions) {
     this.secrets = [...(options.secrets ?? [])];
     this.addSecret(options.apiToken);
+    this.gate = sharedGate(options.baseUrl, options.apiToken, { concurrency: options.concurrency ?? 8, maxRps: options.maxRps });
     this.http = new HttpTransport({
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
@@ -98,6 +106,7 @@ export class DifyClient {
       retryBaseDelayMs: options.retryBaseDelayMs ?? 500,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
       redact: (text) => this.redact(text),
+      gate: this.gate,
     });
     if (options.console) {
       this.consoleSession = new ConsoleSession({

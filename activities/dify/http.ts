@@ -1,10 +1,12 @@
 import { Agent } from 'undici';
 import { DifyError, isDifyError } from './errors';
+import type { RequestGate } from './rate-limiter';
 import { backoffDelay, sleep } from './retry';
 
 /**
- * The transport under the Dify client: one keep-alive connection pool per client, one
- * request per call with header and body timeouts, and the in-process retry loop.
+ * The transport under the Dify client: one keep-alive connection pool per client, every
+ * request through the app's gate (concurrency, rate cap, shared Retry-After pause), one
+ * deadline per attempt, and the in-process retry loop.
  * It knows nothing about Dify's endpoints; callers interpret responses.
  */
 
@@ -33,6 +35,10 @@ export interface HttpOptions {
   maxRetryAfterMs: number;
   /** Removes secrets from any text that ends up in an error message. */
   redact: (text: string) => string;
+  /** Limits shared with the app's other clients; without one, requests are not limited here. */
+  gate?: RequestGate;
+  /** Keep-alive connections of the pool; at least the gate's concurrency so no request queues for a socket. */
+  connections?: number;
 }
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -55,11 +61,16 @@ export class HttpTransport {
     this.origin = url.origin;
     // Dify may live under a path prefix behind a reverse proxy (https://host/dify).
     this.basePath = url.pathname.replace(/\/+$/, '');
-    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+    const concurrency = options.gate?.options.concurrency ?? 0;
+    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: Math.max(options.connections ?? 8, concurrency) });
   }
 
   /** One attempt. Transport failures become retryable `timeout` / `network` DifyErrors. */
   async send(request: HttpRequest, what: string): Promise<HttpResponse> {
+    return this.options.gate ? this.options.gate.run(() => this.sendNow(request, what)) : this.sendNow(request, what);
+  }
+
+  private async sendNow(request: HttpRequest, what: string): Promise<HttpResponse> {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) search.append(key, String(value));
@@ -71,6 +82,10 @@ export class HttpTransport {
       body = JSON.stringify(request.json);
       headers['content-type'] = 'application/json';
     }
+    // Header and body timeouts only bound each wait; a server trickling its answer needs a
+    // deadline for the whole attempt as well.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs);
     try {
       const response = await this.agent.request({
         origin: this.origin,
@@ -80,18 +95,21 @@ export class HttpTransport {
         body,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
+        signal: deadline.signal,
       });
       const text = await response.body.text();
       return { status: response.statusCode, headers: response.headers, text };
     } catch (error) {
-      throw this.transportError(error, what);
+      throw this.transportError(error, what, deadline.signal.aborted);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  private transportError(error: unknown, what: string): DifyError {
+  private transportError(error: unknown, what: string, deadlinePassed: boolean): DifyError {
     const code = errorCode(error);
     const detail = this.options.redact(error instanceof Error ? error.message : String(error));
-    if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    if (deadlinePassed || (code !== undefined && TIMEOUT_CODES.has(code))) {
       return new DifyError('timeout', `Dify did not answer ${what} within ${this.options.timeoutMs} ms (${detail}); raise DIFY_REQUEST_TIMEOUT_MS if Dify is just slow`, {
         setting: 'DIFY_REQUEST_TIMEOUT_MS',
       });
@@ -121,8 +139,13 @@ export class HttpTransport {
           if (this.options.maxRetries === 0) throw error;
           throw error.withMessage(`${error.message}; gave up after ${retry + 1} attempts (DIFY_MAX_RETRIES=${this.options.maxRetries})`);
         }
-        const delay = error.retryAfterMs ?? backoffDelay(retry, this.options.retryBaseDelayMs);
-        await sleep(delay);
+        if (error.retryAfterMs !== undefined) {
+          // Dify's limit is per key: hold the app's other requests too instead of letting them collect 429s.
+          this.options.gate?.pauseFor(error.retryAfterMs);
+          await sleep(error.retryAfterMs);
+        } else {
+          await sleep(backoffDelay(retry, this.options.retryBaseDelayMs));
+        }
       }
     }
   }
