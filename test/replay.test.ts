@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
+import * as workflows from '../workflows';
 import { workflowBundle, quietRuntime } from './helpers/temporal';
 
 /**
@@ -17,9 +18,16 @@ describe('workflow replay', () => {
     const names = (await readdir(dir)).filter((name) => name.endsWith('.json'));
     assert.ok(names.length > 0, 'no recorded histories in test/histories');
     const bundle = await workflowBundle();
+    const covered = new Set<string>();
     for (const name of names) {
-      const history: unknown = JSON.parse(await readFile(path.join(dir, name), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: bundle }, history as Parameters<typeof Worker.runReplayHistory>[1], name);
+      // Each file keeps the workflow id: child workflow ids are derived from it.
+      const recorded = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as { workflowId: string; history: Parameters<typeof Worker.runReplayHistory>[1] };
+      await Worker.runReplayHistory({ workflowBundle: bundle }, recorded.history, recorded.workflowId);
+      const started = (recorded.history as { events?: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }[] }).events?.[0];
+      covered.add(started?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '?');
     }
+    // Every workflow the worker registers has at least one recorded history.
+    const workflowTypes = Object.entries(workflows).filter(([, value]) => typeof value === 'function').map(([name]) => name).sort();
+    assert.deepEqual([...covered].sort(), workflowTypes);
   });
 });

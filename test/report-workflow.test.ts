@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { WorkflowFailedError } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadSettings, type Settings } from '../config/load';
@@ -17,6 +16,7 @@ import { prepareReport, startReport } from '../client/report';
 import { progressQuery, reportWorkflow } from '../workflows';
 import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureStore, type FixtureRun } from './fixtures/store-builder';
 import { startTemporal, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { recordHistory } from './helpers/history';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 
 /**
@@ -170,8 +170,7 @@ describe('reportWorkflow on a real Temporal server', () => {
     assert.equal(summary.notifications?.length, 0);
 
     if (process.env.RECORD_HISTORY) {
-      const history = await handle.fetchHistory();
-      await writeFile(path.join(__dirname, 'histories', 'report-workflow.json'), historyToJSON(history));
+      await recordHistory(handle, 'report-workflow');
     }
   });
 

@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
@@ -16,6 +15,7 @@ import { createWorker } from '../worker/worker';
 import { applySchedules, backfillSchedule, describeSchedule, listSchedules, scheduleId } from '../client/schedules';
 import { dailyWindow, weeklyWindow } from '../workflows/window';
 import { FIXTURE_TOKEN, fixtureStore, type FixtureRun } from './fixtures/store-builder';
+import { recordHistory } from './helpers/history';
 import { startTemporal, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
 
 /** Three runs a day on 2025-03-03..12 (Asia/Shanghai): at 00:00:00, 12:00:00 and 23:59:59 local. */
@@ -162,9 +162,11 @@ describe('schedules on a real Temporal server', () => {
       for (const kind of ['daily', 'weekly'] as const) {
         const first = (await env.client.schedule.getHandle(scheduleId('support', kind)).describe()).info.recentActions[0];
         assert.ok(first, `no ${kind} run to record`);
-        const history = await env.client.workflow.getHandle(first.action.workflow.workflowId, first.action.workflow.firstExecutionRunId).fetchHistory();
-        await writeFile(path.join(__dirname, 'histories', `scheduled-${kind}.json`), historyToJSON(history));
+        await recordHistory(env.client.workflow.getHandle(first.action.workflow.workflowId, first.action.workflow.firstExecutionRunId), `scheduled-${kind}`);
       }
+      // A week is collected in one child workflow per day: record the sharded report and one shard.
+      await recordHistory(env.client.workflow.getHandle('weekly/support/2025-W10'), 'report-workflow-sharded');
+      await recordHistory(env.client.workflow.getHandle('weekly/support/2025-W10/shard-2025-03-03'), 'collect-shard');
     }
   });
 
