@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -163,6 +163,7 @@ export async function renderReportFolder(
   };
 
   const target = resolveInside(outputDir, plan.folder);
+  const rawBeside = !(app.redaction.userIds || app.redaction.text || app.redaction.qaText === 'drop');
   const staged = `${target}.${randomUUID()}.staging`;
   const sorter = new RecordSorter(`${staged}.sort`, options.sortChunkSize);
   const perRunSheets = plan.formats.includes('csv');
@@ -208,8 +209,17 @@ export async function renderReportFolder(
     }
 
     await writeFileAtomic(path.join(staged, USERS_FILE), usersFileContent(aggregates.users.map((user) => user.userId), plan.window));
-    await mkdir(path.join(staged, 'raw'), { recursive: true });
-    await copyFile(resolveInside(outputDir, details.file), path.join(staged, 'raw', 'runs.ndjson.gz'));
+    if (rawBeside) {
+      await mkdir(path.join(staged, 'raw'), { recursive: true });
+      await copyFile(resolveInside(outputDir, details.file), path.join(staged, 'raw', 'runs.ndjson.gz'));
+    } else {
+      // Redacted reports are meant to be shared; the unredacted records stay apart, owner-only.
+      const kept = resolveInside(outputDir, `.raw/${plan.folder}/runs.ndjson.gz`);
+      await mkdir(path.dirname(kept), { recursive: true, mode: 0o700 });
+      await copyFile(resolveInside(outputDir, details.file), `${kept}.tmp`);
+      await chmod(`${kept}.tmp`, 0o600);
+      await rename(`${kept}.tmp`, kept);
+    }
     await replaceFolder(staged, target);
   } catch (error) {
     await removeFolder(staged);
@@ -223,7 +233,7 @@ export async function renderReportFolder(
     app: app.key,
     window: plan.window,
     folder: target,
-    files: [...names, USERS_FILE, 'raw/runs.ndjson.gz'],
+    files: [...names, USERS_FILE, ...(rawBeside ? ['raw/runs.ndjson.gz'] : [])],
     runs: figures.runs,
     succeeded: figures.succeeded,
     failed: figures.failed,

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -203,8 +203,12 @@ void describe('redaction: the render activity', () => {
       const summary = await renderReportFolder(outputDir, app, plan, logs, details, '2025-03-04T08:00:00+08:00', { redactionKey: settings.redactionKey });
       const serialised = JSON.stringify(summary);
       for (const secret of SECRETS) assert.ok(!serialised.includes(secret), `summary contains ${secret}`);
-      const names = (await readdir(summary.folder)).filter((name) => name !== 'raw');
+      const names = await readdir(summary.folder);
       assert.ok(names.includes('users.json'));
+      // The unredacted records are kept apart from the shareable report folder, owner-only.
+      assert.ok(!names.includes('raw'), 'no raw records inside a redacted report folder');
+      const kept = await stat(path.join(outputDir, '.raw', 'shop', 'range', WINDOW.label, 'runs.ndjson.gz'));
+      assert.equal(kept.mode & 0o777, 0o600);
       for (const name of names) {
         const content = await readFile(path.join(summary.folder, name), 'utf8');
         for (const secret of SECRETS) assert.ok(!content.includes(secret), `${name} contains ${secret}`);
