@@ -60,7 +60,7 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
 
     async renderReports(plan: ReportPlan, logs: LogCollection, details: DetailCollection, generatedAt: string): Promise<ReportSummary> {
       return withFailureMapping(secrets, async () => {
-        return renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt, { redactionKey: settings.redactionKey });
+        return renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt, { redactionKey: settings.redactionKey, folderMode: settings.outputFileMode });
       });
     },
 

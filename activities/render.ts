@@ -11,7 +11,7 @@ import { LOOKBACK_PERIODS, parseUsersFile, USERS_FILE, usersFileContent } from '
 import { previousWindow } from '../workflows/window';
 import { collectedRunSchema } from './dify/schemas';
 import { RecordSorter } from './render-sort';
-import { readNdjsonGz, removeFolder, replaceFolder, resolveInside, writeFileAtomic } from './storage';
+import { applyModes, DEFAULT_FOLDER_MODE, ensureFolder, readNdjsonGz, removeFolder, replaceFolder, resolveInside, writeFileAtomic } from './storage';
 
 /** The completeness statement every report format and notification repeats. */
 export function assessCompleteness(plan: ReportPlan, logs: LogCollection, details: DetailCollection): Completeness {
@@ -122,6 +122,8 @@ class CsvFile {
 }
 
 export interface RenderOptions {
+  /** `Settings.outputFileMode`: report folders get it, their files the same without execute bits. */
+  folderMode?: number;
   /** `Settings.redactionKey`: the key of the user-id hash, required when the app redacts user ids. */
   redactionKey?: string;
   /** Runs per in-memory chunk of the sort; tests make it tiny to exercise the merge. */
@@ -169,8 +171,10 @@ export async function renderReportFolder(
   const perRunSheets = plan.formats.includes('csv');
   const names: string[] = [];
   let figures: ReportFigures;
+  const folderMode = options.folderMode ?? DEFAULT_FOLDER_MODE;
   try {
-    await mkdir(staged, { recursive: true });
+    // Created with its final mode, so what is written inside is never more exposed than the report will be.
+    await ensureFolder(staged, folderMode);
     const accumulator = new Accumulator(ctx);
     for await (const value of readNdjsonGz(resolveInside(outputDir, details.file))) {
       const record = prepareRecord(collectedRunSchema.parse(value), ctx);
@@ -220,7 +224,9 @@ export async function renderReportFolder(
       await chmod(`${kept}.tmp`, 0o600);
       await rename(`${kept}.tmp`, kept);
     }
-    await replaceFolder(staged, target);
+    // Every file, however it was written (atomic writes, CSV streams, copies), ends with the same mode.
+    await applyModes(staged, folderMode);
+    await replaceFolder(staged, target, folderMode);
   } catch (error) {
     await removeFolder(staged);
     throw error;

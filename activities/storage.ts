@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile, readdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, writeFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +11,33 @@ import { randomUUID } from 'node:crypto';
  * Files under OUTPUT_DIR. Every write goes to a temporary name first and is renamed into
  * place, so a crash never leaves a half-written file or report folder behind.
  */
+
+/** Owner-only unless OUTPUT_FILE_MODE says otherwise: reports hold what end users typed. */
+export const DEFAULT_FOLDER_MODE = 0o700;
+
+/** Files get the folder's permissions without execute bits (700 → 600, 750 → 640). */
+export function fileModeOf(folderMode: number): number {
+  return folderMode & 0o666;
+}
+
+/**
+ * Creates `dir` (and missing parents) and sets its mode exactly: mkdir's mode is narrowed by
+ * the umask, and an existing folder keeps whatever it had.
+ */
+export async function ensureFolder(dir: string, folderMode: number = DEFAULT_FOLDER_MODE): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: folderMode });
+  await chmod(dir, folderMode);
+}
+
+/** Sets `folderMode` on `dir` and every folder below it, and the file mode on every file. */
+export async function applyModes(dir: string, folderMode: number = DEFAULT_FOLDER_MODE): Promise<void> {
+  await chmod(dir, folderMode);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name);
+    if (entry.isDirectory()) await applyModes(child, folderMode);
+    else if (entry.isFile()) await chmod(child, fileModeOf(folderMode));
+  }
+}
 
 const SAFE_SEGMENT = /^[A-Za-z0-9._][A-Za-z0-9._+-]*$/;
 
@@ -28,16 +55,18 @@ export function resolveInside(root: string, relative: string): string {
   return target;
 }
 
-export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+export async function writeFileAtomic(file: string, content: string | Buffer, folderMode: number = DEFAULT_FOLDER_MODE): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: folderMode });
   const temporary = `${file}.${randomUUID()}.tmp`;
-  await writeFile(temporary, content);
+  // Created with the mode (narrowed by the umask), so no one else can ever read it; chmod then sets it exactly.
+  await writeFile(temporary, content, { mode: fileModeOf(folderMode) });
+  await chmod(temporary, fileModeOf(folderMode));
   await rename(temporary, file);
 }
 
 /** Writes records as gzip-compressed NDJSON, atomically. Returns the number written. */
-export async function writeNdjsonGz(file: string, records: Iterable<unknown> | AsyncIterable<unknown>): Promise<number> {
-  await mkdir(path.dirname(file), { recursive: true });
+export async function writeNdjsonGz(file: string, records: Iterable<unknown> | AsyncIterable<unknown>, folderMode: number = DEFAULT_FOLDER_MODE): Promise<number> {
+  await mkdir(path.dirname(file), { recursive: true, mode: folderMode });
   const temporary = `${file}.${randomUUID()}.tmp`;
   let count = 0;
   async function* lines() {
@@ -46,7 +75,8 @@ export async function writeNdjsonGz(file: string, records: Iterable<unknown> | A
       yield `${JSON.stringify(record)}\n`;
     }
   }
-  await pipeline(Readable.from(lines()), createGzip(), createWriteStream(temporary));
+  await pipeline(Readable.from(lines()), createGzip(), createWriteStream(temporary, { mode: fileModeOf(folderMode) }));
+  await chmod(temporary, fileModeOf(folderMode));
   await rename(temporary, file);
   return count;
 }
@@ -78,8 +108,8 @@ export async function listFiles(dir: string, suffix: string): Promise<string[]> 
  * Replaces `target` (a folder) with `staged` in two renames, so readers see either the old
  * report or the new one, never a mixture.
  */
-export async function replaceFolder(staged: string, target: string): Promise<void> {
-  await mkdir(path.dirname(target), { recursive: true });
+export async function replaceFolder(staged: string, target: string, folderMode: number = DEFAULT_FOLDER_MODE): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true, mode: folderMode });
   const previous = `${target}.${randomUUID()}.old`;
   const hadPrevious = await exists(target);
   if (hadPrevious) await rename(target, previous);

@@ -5,6 +5,7 @@ import { accessTokenOf } from '../activities/notify/dingtalk';
 import { transportOptions } from '../activities/notify/email';
 import { redactSecrets, type AppConfig, type Settings } from '../config/load';
 import { scheduleDrift } from './schedules';
+import { dataConverterFor } from '../worker/data-converter';
 
 export interface CheckResult {
   ok: boolean;
@@ -84,7 +85,8 @@ async function checkTemporal(settings: Settings): Promise<CheckResult[]> {
       results[0] = { ...results[0], detail: `namespace "${settings.temporal.namespace}" not found on ${address}; check TEMPORAL_NAMESPACE` } as CheckResult;
       return results;
     }
-    const client = new Client({ connection, namespace: settings.temporal.namespace });
+    // Schedule arguments are encrypted payloads when DIFYSCOPE_ENCRYPTION_KEY is set.
+    const client = new Client({ connection, namespace: settings.temporal.namespace, dataConverter: dataConverterFor(settings) });
     results.push(
       await attempt('Schedules', settings, async () => {
         const drift = await scheduleDrift(client, settings);

@@ -8,6 +8,8 @@ import { createWorker } from '../worker/worker';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient } from './connection';
 import { startDevServer, type DevServer } from './dev-server';
+import { startLocalCodecServer } from './local-codec-server';
+import { dataConverterFor } from '../worker/data-converter';
 import { followReport, formatSummary, prepareReport, startReport } from './report';
 
 const DEMO_TIMEZONE = 'Asia/Shanghai';
@@ -27,6 +29,8 @@ export interface DemoOptions {
  * generated day of runs, the worker, and one report of that day.
  */
 export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOptions): Promise<string> {
+  // A bad key stops the demo before it starts anything that would need stopping.
+  dataConverterFor({ encryptionKey: process.env.DIFYSCOPE_ENCRYPTION_KEY?.trim() || undefined });
   const date = DateTime.now().setZone(DEMO_TIMEZONE).minus({ days: 1 }).toISODate() ?? '2025-03-10';
   const store = generateDemoStore({ date, timezone: DEMO_TIMEZONE, seed: 42, appId: DEMO_APP_ID, apiToken: DEMO_TOKEN, appName: 'Support bot (demo)', consoleUser: DEMO_CONSOLE });
   const dify = await startDifyServer({ store, profile: 'cookie-base64' });
@@ -44,12 +48,18 @@ export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOpt
     OUTPUT_DIR: outputDir,
     TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE,
     TEMPORAL_TASK_QUEUE: process.env.TEMPORAL_TASK_QUEUE ?? 'difyscope-demo',
+    // The demo encrypts like production would when a key is set, and serves the UI its codec.
+    DIFYSCOPE_ENCRYPTION_KEY: process.env.DIFYSCOPE_ENCRYPTION_KEY,
+    CODEC_SERVER_PORT: process.env.CODEC_SERVER_PORT,
+    CODEC_SERVER_CORS_ORIGINS: process.env.CODEC_SERVER_CORS_ORIGINS,
+    CODEC_SERVER_TOKEN: process.env.CODEC_SERVER_TOKEN,
   });
   // The demo narrates on stdout; the worker only speaks up for warnings and errors.
   installLogger({ ...settings, logFormat: 'pretty' }, { minimumSdkLevel: 'WARN' });
+  const codecServer = await startLocalCodecServer(settings, log);
   let devServer: DevServer | undefined;
   const address = process.env.TEMPORAL_ADDRESS;
-  if (!address) devServer = await startDevServer(stateDir, log);
+  if (!address) devServer = await startDevServer(stateDir, log, { codecEndpoint: codecServer?.url });
   const temporalAddress = address ?? devServer?.address ?? 'localhost:7233';
 
   const connection = await NativeConnection.connect({ address: temporalAddress });
@@ -79,6 +89,7 @@ export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOpt
     await running;
     await connection.close();
     await devServer?.stop();
+    await codecServer?.close();
     await dify.close();
   }
 }

@@ -24,7 +24,12 @@ async function portIsFree(port: number): Promise<boolean> {
  * with the Web UI on 8233 when that port is free. Uses the installed CLI; falls back to the
  * SDK's download only when none is installed.
  */
-export async function startDevServer(stateDir: string, log: (line: string) => void = () => undefined): Promise<DevServer> {
+export interface DevServerOptions {
+  /** The Web UI decodes payloads through this codec server (`--ui-codec-endpoint`). */
+  codecEndpoint?: string;
+}
+
+export async function startDevServer(stateDir: string, log: (line: string) => void = () => undefined, options: DevServerOptions = {}): Promise<DevServer> {
   mkdirSync(stateDir, { recursive: true });
   const executablePath = findTemporalCli();
   const port = (await portIsFree(7233)) ? 7233 : undefined;
@@ -38,7 +43,7 @@ export async function startDevServer(stateDir: string, log: (line: string) => vo
       ui: true,
       uiPort,
       dbFilename: path.join(stateDir, 'temporal.db'),
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : [])],
     },
   });
   const address = env.address;

@@ -4,6 +4,8 @@ import { installLogger } from '../worker/logger';
 import { createWorker } from '../worker/worker';
 import { connectClient } from './connection';
 import { startDevServer, type DevServer } from './dev-server';
+import { startLocalCodecServer } from './local-codec-server';
+import { dataConverterFor } from '../worker/data-converter';
 import { applySchedules } from './schedules';
 
 /**
@@ -12,9 +14,11 @@ import { applySchedules } from './schedules';
  * Ctrl-C stops all of it.
  */
 export async function runDev(settings: Settings, stateDir: string, log: (line: string) => void): Promise<void> {
+  dataConverterFor(settings);
   installLogger(settings);
+  const codecServer = await startLocalCodecServer(settings, log);
   let devServer: DevServer | undefined;
-  if (!settings.temporal.address) devServer = await startDevServer(stateDir, log);
+  if (!settings.temporal.address) devServer = await startDevServer(stateDir, log, { codecEndpoint: codecServer?.url });
   const address = settings.temporal.address ?? devServer?.address ?? 'localhost:7233';
   const connection = await NativeConnection.connect({ address });
   const client = await connectClient(settings, address);
@@ -27,6 +31,7 @@ export async function runDev(settings: Settings, stateDir: string, log: (line: s
     await client.connection.close();
     await connection.close();
     await devServer?.stop();
+    await codecServer?.close();
     log('Stopped.');
   }
 }

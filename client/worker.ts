@@ -1,12 +1,16 @@
 import type { Settings } from '../config/load';
 import { installLogger } from '../worker/logger';
 import { connectWorker, createWorker } from '../worker/worker';
+import { dataConverterFor } from '../worker/data-converter';
 
 /**
  * Runs the worker until SIGINT/SIGTERM. The SDK's runtime turns those signals into a graceful
  * shutdown: running activities get the grace time to finish, the rest are handed back.
  */
 export async function runWorkerCommand(settings: Settings, log: (line: string) => void): Promise<void> {
+  // A bad DIFYSCOPE_ENCRYPTION_KEY stops the worker before anything starts: once the logger's
+  // runtime is installed, only a closed connection would let the process exit.
+  dataConverterFor(settings);
   installLogger(settings);
   const connection = await connectWorker(settings);
   try {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../worker/data-converter';
 import { workflowsPath } from '../worker/worker';
 
 /**
@@ -9,7 +10,7 @@ import { workflowsPath } from '../worker/worker';
  */
 async function main(): Promise<void> {
   const output = path.resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: FAILURE_CONVERTER_PATH });
   mkdirSync(path.dirname(output), { recursive: true });
   writeFileSync(output, code);
   process.stdout.write(`workflow bundle written to ${output} (${code.length} bytes)\n`);

@@ -1,11 +1,16 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Settings } from '../config/load';
 import { createActivities, type ActivityDependencies } from '../activities';
+import { dataConverterFor } from './data-converter';
 
 export interface WorkerConfig {
   settings: Settings;
   connection: NativeConnection;
-  /** Prebuilt bundle in production (see Dockerfile); the workflows path in development. */
+  /**
+   * Prebuilt bundle in production (see Dockerfile); the workflows path in development. With
+   * encryption on, build it with `failureConverterPath: FAILURE_CONVERTER_PATH`, or workflow
+   * failure messages stay readable in the history.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   createDifyClient?: ActivityDependencies['createDifyClient'];
   taskQueue?: string;
@@ -29,6 +34,7 @@ export async function createWorker({ settings, connection, workflowBundle, creat
     taskQueue: taskQueue ?? settings.temporal.taskQueue,
     ...((workflowBundle ?? prebuiltBundle()) ? { workflowBundle: workflowBundle ?? prebuiltBundle() } : { workflowsPath: workflowsPath() }),
     activities: createActivities({ settings, createDifyClient }),
+    dataConverter: dataConverterFor(settings),
     // Bounded so one large window cannot starve the others of Dify connections.
     maxConcurrentActivityTaskExecutions: 8,
     shutdownGraceTime: '20 seconds',
