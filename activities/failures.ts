@@ -3,8 +3,6 @@ import { ConfigError, redactSecrets } from '../config/load';
 import { WindowError } from '../workflows/window';
 import { DifyError } from './dify/errors';
 
-/** Failure types the workflow's retry policies treat as final. */
-export const NON_RETRYABLE_TYPES = ['ConfigError', 'InvalidRequest', 'DifyAuthError', 'DifyNotFound', 'DifyBadRequest', 'DifyLockedOut'] as const;
 
 /**
  * Turns any error into the ApplicationFailure Temporal should see: non-retryable when retrying

@@ -2,8 +2,9 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ReportPlan } from '../common/contracts';
 import type { Collection } from '../activities/merge-shards';
+import { NON_RETRYABLE_TYPES as NON_RETRYABLE } from '../common/failure-types';
 
-export const NON_RETRYABLE = ['ConfigError', 'InvalidRequest', 'DifyAuthError', 'DifyNotFound', 'DifyBadRequest', 'DifyLockedOut'];
+export { NON_RETRYABLE };
 
 // Collection pages through Dify for as long as the window needs; heartbeats carry the resume
 // point, so a lost worker is noticed within the heartbeat timeout and the retry continues.
