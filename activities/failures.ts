@@ -3,7 +3,6 @@ import { ConfigError, redactSecrets } from '../config/load';
 import { WindowError } from '../workflows/window';
 import { DifyError } from './dify/errors';
 
-
 /**
  * Turns any error into the ApplicationFailure Temporal should see: non-retryable when retrying
  * cannot help (with a message that names the setting to fix), retryable otherwise, honouring
