@@ -7,15 +7,16 @@ import { installLogger } from '../worker/logger';
 import { createWorker } from '../worker/worker';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient } from './connection';
+import { SIMULATED_APP_ID, SIMULATED_CONSOLE, SIMULATED_TOKEN } from './simulate';
 import { startDevServer, type DevServer } from './dev-server';
 import { startLocalCodecServer } from './local-codec-server';
 import { dataConverterFor } from '../worker/data-converter';
 import { followReport, formatSummary, prepareReport, startReport } from './report';
 
 const DEMO_TIMEZONE = 'Asia/Shanghai';
-const DEMO_APP_ID = '5b0c7a6e-8d1f-4c53-9a0e-2f6b3c4d5e60';
-const DEMO_TOKEN = 'app-demo0000000000000000';
-const DEMO_CONSOLE = { email: 'demo@difyscope.local', password: 'DemoPassw0rd' };
+const DEMO_APP_ID = SIMULATED_APP_ID;
+const DEMO_TOKEN = SIMULATED_TOKEN;
+const DEMO_CONSOLE = SIMULATED_CONSOLE;
 
 export interface DemoOptions {
   keepRunning: boolean;

@@ -5,6 +5,7 @@ import { ConfigError, redactSecrets } from '../config/load';
 import { connectClient } from './connection';
 import { runDemo } from './demo';
 import { runDev } from './dev';
+import { runSimulator } from './simulate';
 import { runChecks } from './check';
 import { sendTestMessages } from '../activities/notify';
 import { isUsageError, UsageError } from './errors';
@@ -214,6 +215,20 @@ program
   .command('dev')
   .description('Local Temporal dev server (unless TEMPORAL_ADDRESS is set) + worker + schedules applied, against the configured Dify.')
   .action(() => run(() => runDev(settingsFromEnvironment(), path.resolve('.difyscope'), print)));
+
+program
+  .command('simulate')
+  .description('Serve a simulated Dify with generated runs of the last days, to try every command without a Dify.')
+  .option('--port <port>', 'port to listen on', '5001')
+  .option('--days <days>', 'days of runs, ending yesterday', '14')
+  .option('--runs-per-day <runs>', 'runs per day', '240')
+  .option('--timezone <zone>', 'time zone of the days', process.env.REPORT_TIMEZONE ?? 'Asia/Shanghai')
+  .option('--profile <era>', 'Dify era: legacy, tokenpair, cookie, cookie-host, cookie-base64', 'cookie-base64')
+  .action((options: { port: string; days: string; runsPerDay: string; timezone: string; profile: string }) =>
+    run(() =>
+      runSimulator({ port: Number(options.port), days: Number(options.days), runsPerDay: Number(options.runsPerDay), timezone: options.timezone, profile: options.profile }, print),
+    ),
+  );
 
 program
   .command('demo')
