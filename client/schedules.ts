@@ -112,11 +112,16 @@ export function describedDefinition(description: ScheduleDescription): Definitio
   };
 }
 
+/** Monday first, for people; definitions compare sorted by name. */
+function inWeekOrder(days: readonly string[]): string[] {
+  return WEEKDAY_NAMES.filter((day) => days.includes(day));
+}
+
 function scheduleOptions(id: string, definition: Definition, app: AppConfig, kind: ScheduleKind): ScheduleOptions {
   return {
     scheduleId: id,
     spec: {
-      calendars: [{ hour: definition.hour, minute: definition.minute, dayOfWeek: definition.daysOfWeek as ('MONDAY' | 'SUNDAY')[], comment: `${kind} report of ${app.key}` }],
+      calendars: [{ hour: definition.hour, minute: definition.minute, dayOfWeek: inWeekOrder(definition.daysOfWeek) as ('MONDAY' | 'SUNDAY')[], comment: `${kind} report of ${app.key}` }],
       timezone: definition.timezone,
     },
     action: {
@@ -258,7 +263,7 @@ export async function describeSchedule(client: Client, id: string): Promise<stri
   return [
     `schedule: ${id}`,
     `  workflow: ${definition?.workflowType ?? '?'} (ids ${definition?.workflowId ?? '?'}-<time>, reports ${id.split('/')[2] ?? '?'}/${id.split('/')[1] ?? '?'}/<period>)`,
-    `  when: ${String(definition?.hour ?? 0).padStart(2, '0')}:${String(definition?.minute ?? 0).padStart(2, '0')} on ${definition?.daysOfWeek.join(',') ?? '?'}`,
+    `  when: ${String(definition?.hour ?? 0).padStart(2, '0')}:${String(definition?.minute ?? 0).padStart(2, '0')} on ${definition ? inWeekOrder(definition.daysOfWeek).join(',') : '?'}`,
     `  timezone: ${timezone}`,
     `  overlap: ${description.policies.overlap}, catch-up window: ${Math.round(description.policies.catchupWindow / 3_600_000)} h`,
     `  state: ${description.state.paused ? 'paused' : 'active'}${description.state.note ? ` (${description.state.note})` : ''}`,

@@ -67,6 +67,20 @@ describe('long-running commands stop cleanly', () => {
     for (const line of sdkLines) assert.deepEqual(Object.keys(JSON.parse(line) as object).slice(0, 3), ['time', 'level', 'msg']);
   });
 
+  it('`simulate` serves generated runs and prints the settings that point at it', { timeout: 60_000 }, async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'difyscope-simulate-'));
+    const simulator = startCli(['simulate', '--port', '0', '--days', '2', '--runs-per-day', '50', '--timezone', 'UTC'], {}, cwd);
+    await simulator.waitFor(/Ctrl-C stops it\./);
+    const url = /DIFY_BASE_URL=(http:\/\/127\.0\.0\.1:\d+)/.exec(simulator.output())?.[1];
+    assert.ok(url, simulator.output());
+    assert.match(simulator.output(), /: 100 runs from \d{4}-\d{2}-\d{2} to yesterday \(UTC\)\./);
+    const token = /DIFY_API_TOKEN=(\S+)/.exec(simulator.output())?.[1] ?? '';
+    const info = (await (await fetch(`${url}/v1/info`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { mode: string };
+    assert.equal(info.mode, 'workflow');
+    simulator.child.kill('SIGINT');
+    assert.equal(await simulator.exited, 0, simulator.output());
+  });
+
   it('`dev` starts a local Temporal dev server, applies schedules, and Ctrl-C stops all of it', { timeout: 120_000 }, async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'difyscope-dev-'));
     const dev = startCli(['dev'], { DIFY_BASE_URL: dify.url, DIFY_API_TOKEN: FIXTURE_TOKEN, APP_KEY: 'support', LOG_FORMAT: 'json', OUTPUT_DIR: cwd }, cwd);

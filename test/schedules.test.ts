@@ -98,7 +98,7 @@ describe('schedules on a real Temporal server', () => {
       { id: 'difyscope/support/weekly', outcome: 'unchanged' },
     ]);
     const described = await describeSchedule(env.client, scheduleId('support', 'daily'));
-    assert.ok(described.includes('  when: 07:30 on FRIDAY,MONDAY,SATURDAY,SUNDAY,THURSDAY,TUESDAY,WEDNESDAY'), described.join('\n'));
+    assert.ok(described.includes('  when: 07:30 on MONDAY,TUESDAY,WEDNESDAY,THURSDAY,FRIDAY,SATURDAY,SUNDAY'), described.join('\n'));
     assert.ok(described.includes('  timezone: Asia/Shanghai'));
     assert.ok(described.includes('  overlap: BUFFER_ALL, catch-up window: 168 h'));
     const ids: string[] = [];
