@@ -125,7 +125,8 @@ export function emailChannel(settings: EmailSettings): NotificationChannel {
           messageId: delivery.messageId,
           headers: { 'X-Difyscope-Identity': notification.identity, 'X-Difyscope-Kind': notification.kind },
         });
-        const rejected = info.rejected.map((address) => (typeof address === 'string' ? address : address.address));
+        // Entries are strings or address objects depending on the transport.
+        const rejected = (info.rejected as unknown[]).map((address) => (typeof address === 'string' ? address : ((address as { address?: string }).address ?? '')));
         const parts = [
           `${info.accepted.length} recipient${info.accepted.length === 1 ? '' : 's'} via ${settings.host}:${settings.port}`,
           `Message-ID ${delivery.messageId}`,
