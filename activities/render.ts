@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { DateTime } from 'luxon';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Completeness, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
@@ -151,7 +152,8 @@ export async function renderReportFolder(
     appKey: app.key,
     appName: app.name,
     window: plan.window,
-    generatedAt,
+    // Shown beside the window, so in the same zone as its bounds.
+    generatedAt: DateTime.fromISO(generatedAt, { setZone: true }).setZone(plan.window.timezone).toISO({ suppressMilliseconds: true }) ?? generatedAt,
     locale: plan.locale,
     formats: plan.formats,
     questionFields: app.report.questionFields,
