@@ -14,9 +14,6 @@ import { dataConverterFor } from '../worker/data-converter';
 import { followReport, formatSummary, prepareReport, startReport } from './report';
 
 const DEMO_TIMEZONE = 'Asia/Shanghai';
-const DEMO_APP_ID = SIMULATED_APP_ID;
-const DEMO_TOKEN = SIMULATED_TOKEN;
-const DEMO_CONSOLE = SIMULATED_CONSOLE;
 
 export interface DemoOptions {
   keepRunning: boolean;
@@ -33,16 +30,16 @@ export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOpt
   // A bad key stops the demo before it starts anything that would need stopping.
   dataConverterFor({ encryptionKey: process.env.DIFYSCOPE_ENCRYPTION_KEY?.trim() || undefined });
   const date = DateTime.now().setZone(DEMO_TIMEZONE).minus({ days: 1 }).toISODate() ?? '2025-03-10';
-  const store = generateDemoStore({ date, timezone: DEMO_TIMEZONE, seed: 42, appId: DEMO_APP_ID, apiToken: DEMO_TOKEN, appName: 'Support bot (demo)', consoleUser: DEMO_CONSOLE });
+  const store = generateDemoStore({ date, timezone: DEMO_TIMEZONE, seed: 42, appId: SIMULATED_APP_ID, apiToken: SIMULATED_TOKEN, appName: 'Support bot (demo)', consoleUser: SIMULATED_CONSOLE });
   const dify = await startDifyServer({ store, profile: 'cookie-base64' });
   log(`Simulated Dify on ${dify.url} serving ${store.apps[0]?.logs.length ?? 0} runs of ${date} (${DEMO_TIMEZONE})`);
 
   const settings = loadSettings({
     DIFY_BASE_URL: dify.url,
-    DIFY_API_TOKEN: DEMO_TOKEN,
-    DIFY_APP_ID: DEMO_APP_ID,
-    DIFY_CONSOLE_EMAIL: DEMO_CONSOLE.email,
-    DIFY_CONSOLE_PASSWORD: DEMO_CONSOLE.password,
+    DIFY_API_TOKEN: SIMULATED_TOKEN,
+    DIFY_APP_ID: SIMULATED_APP_ID,
+    DIFY_CONSOLE_EMAIL: SIMULATED_CONSOLE.email,
+    DIFY_CONSOLE_PASSWORD: SIMULATED_CONSOLE.password,
     APP_KEY: 'demo',
     APP_NAME: 'Support bot (demo)',
     REPORT_TIMEZONE: DEMO_TIMEZONE,

@@ -8,7 +8,7 @@ import { loadSettings } from '../config/load';
 import { runChecks } from '../client/check';
 import { applySchedules } from '../client/schedules';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
-import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureStore } from './fixtures/store-builder';
+import { FIXTURE_CONSOLE, fixtureEnv, fixtureStore } from './fixtures/store-builder';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 import { startTemporal } from './helpers/temporal';
 
@@ -32,11 +32,7 @@ describe('difyscope check', () => {
 
   const settingsWith = (extra: Record<string, string> = {}) =>
     loadSettings({
-      DIFY_BASE_URL: dify.url,
-      DIFY_API_TOKEN: FIXTURE_TOKEN,
-      DIFY_APP_ID: FIXTURE_APP_ID,
-      DIFY_CONSOLE_EMAIL: FIXTURE_CONSOLE.email,
-      DIFY_CONSOLE_PASSWORD: FIXTURE_CONSOLE.password,
+      ...fixtureEnv(dify.url),
       APP_KEY: 'support',
       TEMPORAL_ADDRESS: env.address,
       OUTPUT_DIR: mkdtempSync(path.join(tmpdir(), 'difyscope-check-')),

@@ -10,18 +10,18 @@ import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { ConfigError, loadSettings, type Settings } from '../config/load';
-import { DifyClient } from '../activities/dify/client';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, parseEncryptionKeys } from '../worker/codec';
 import { dataConverterFor, FAILURE_CONVERTER_PATH } from '../worker/data-converter';
-import { createWorker, workflowsPath } from '../worker/worker';
+import { workflowsPath } from '../worker/worker';
 import { startCodecServer, type CodecServer } from '../client/codec-server';
 import { prepareReport, startReport } from '../client/report';
 import { reportWorkflow } from '../workflows';
-import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureStore } from './fixtures/store-builder';
+import { fixtureEnv, fixtureStore } from './fixtures/store-builder';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
+import { startTestWorker, type RunningWorker } from './helpers/worker';
 
 const newKey = (): string => randomBytes(32).toString('base64');
 const CURRENT = `k2:${newKey()}`;
@@ -173,8 +173,7 @@ describe('encrypted payloads on a real Temporal server, read back through the co
   let env: TestWorkflowEnvironment;
   let dify: RunningDifyServer;
   let settings: Settings;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   let client: Client;
   let codecServer: CodecServer;
   const TOKEN = `codec-token-${randomBytes(8).toString('hex')}`;
@@ -188,11 +187,7 @@ describe('encrypted payloads on a real Temporal server, read back through the co
       profile: 'cookie',
     });
     settings = loadSettings({
-      DIFY_BASE_URL: dify.url,
-      DIFY_API_TOKEN: FIXTURE_TOKEN,
-      DIFY_APP_ID: FIXTURE_APP_ID,
-      DIFY_CONSOLE_EMAIL: FIXTURE_CONSOLE.email,
-      DIFY_CONSOLE_PASSWORD: FIXTURE_CONSOLE.password,
+      ...fixtureEnv(dify.url),
       APP_KEY: 'support',
       APP_NAME: `${MARKER} bot`,
       REPORT_TIMEZONE: 'Asia/Shanghai',
@@ -202,21 +197,16 @@ describe('encrypted payloads on a real Temporal server, read back through the co
       CODEC_SERVER_TOKEN: TOKEN,
       CODEC_SERVER_CORS_ORIGINS: `${ORIGIN},http://localhost:8080`,
     });
-    worker = await createWorker({
-      settings,
-      connection: env.nativeConnection,
+    worker = await startTestWorker(env, settings, {
       // Bundled with the failure converter, as a production bundle for an encrypting worker must be.
       workflowBundle: await bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') }),
-      createDifyClient: (app, secrets) => new DifyClient({ ...app.dify, secrets: [...secrets], retryBaseDelayMs: 10 }),
     });
-    running = worker.run();
     client = new Client({ connection: env.connection, namespace: settings.temporal.namespace, dataConverter: dataConverterFor(settings) });
     codecServer = await startCodecServer(settings, { port: 0 });
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await codecServer?.close();
     await dify?.close();
     await env?.teardown();

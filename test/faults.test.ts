@@ -6,16 +6,15 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { ReportSummary } from '../common/contracts';
 import { loadSettings, type Settings } from '../config/load';
 import { DifyClient, type DifyClientOptions, type LogsPage, type LogsPageParams } from '../activities/dify/client';
 import type { RunDetail } from '../activities/dify/schemas';
 import { startDifyServer, type DifyFaults, type RecordedRequest, type RunningDifyServer } from '../simulator/dify-server';
-import { createWorker } from '../worker/worker';
 import { prepareReport, startReport } from '../client/report';
-import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureStore, type FixtureRun } from './fixtures/store-builder';
-import { startTemporal, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-builder';
+import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
+import { startTestWorker, type RunningWorker } from './helpers/worker';
 
 /**
  * Dify misbehaving in every way the simulator can, on a real Temporal server: each report must
@@ -70,8 +69,7 @@ describe('collection under Dify faults, on a real Temporal server', () => {
   let env: TestWorkflowEnvironment;
   let dify: RunningDifyServer;
   let settings: Settings;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   let hooks: Hooks = {};
   let baseline: { runsCsv: string; summary: ReportSummary };
 
@@ -80,11 +78,7 @@ describe('collection under Dify faults, on a real Temporal server', () => {
     dify = await startDifyServer({ store: fixtureStore(RUNS), profile: 'cookie' });
     const outputDir = await mkdtemp(path.join(tmpdir(), 'difyscope-faults-'));
     settings = loadSettings({
-      DIFY_BASE_URL: dify.url,
-      DIFY_API_TOKEN: FIXTURE_TOKEN,
-      DIFY_APP_ID: FIXTURE_APP_ID,
-      DIFY_CONSOLE_EMAIL: FIXTURE_CONSOLE.email,
-      DIFY_CONSOLE_PASSWORD: FIXTURE_CONSOLE.password,
+      ...fixtureEnv(dify.url),
       DIFY_REQUEST_TIMEOUT_MS: '400',
       DIFY_MAX_RETRIES: '6',
       APP_KEY: 'support',
@@ -93,18 +87,13 @@ describe('collection under Dify faults, on a real Temporal server', () => {
       OUTPUT_DIR: outputDir,
       TEMPORAL_TASK_QUEUE: uniqueTaskQueue('faults'),
     });
-    worker = await createWorker({
-      settings,
-      connection: env.nativeConnection,
-      workflowBundle: await workflowBundle(),
+    worker = await startTestWorker(env, settings, {
       createDifyClient: (app, secrets) => new HookedClient({ ...app.dify, secrets: [...secrets], retryBaseDelayMs: 5 }, () => hooks),
     });
-    running = worker.run();
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await dify?.close();
     await env?.teardown();
   });

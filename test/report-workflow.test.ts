@@ -7,15 +7,14 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { loadSettings, type Settings } from '../config/load';
-import { DifyClient } from '../activities/dify/client';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { createWorker } from '../worker/worker';
 import { prepareReport, startReport } from '../client/report';
 import { progressQuery, reportWorkflow } from '../workflows';
-import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureStore, type FixtureRun } from './fixtures/store-builder';
+import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-builder';
 import { startTemporal, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { startTestWorker, type RunningWorker } from './helpers/worker';
 import { recordHistory } from './helpers/history';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 
@@ -43,8 +42,7 @@ describe('reportWorkflow on a real Temporal server', () => {
   let dify: RunningDifyServer;
   let outputDir: string;
   let settings: Settings;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   let smtp: TestSmtpServer;
   const taskQueue = uniqueTaskQueue('report');
   const mail = (): Record<string, string> => ({
@@ -62,11 +60,7 @@ describe('reportWorkflow on a real Temporal server', () => {
     dify = await startDifyServer({ store: fixtureStore(RUNS), profile: 'cookie' });
     outputDir = await mkdtemp(path.join(tmpdir(), 'difyscope-e2e-'));
     settings = loadSettings({
-      DIFY_BASE_URL: dify.url,
-      DIFY_API_TOKEN: FIXTURE_TOKEN,
-      DIFY_APP_ID: FIXTURE_APP_ID,
-      DIFY_CONSOLE_EMAIL: FIXTURE_CONSOLE.email,
-      DIFY_CONSOLE_PASSWORD: FIXTURE_CONSOLE.password,
+      ...fixtureEnv(dify.url),
       APP_KEY: 'support',
       APP_NAME: 'Support bot',
       REPORT_TIMEZONE: 'Asia/Shanghai',
@@ -74,18 +68,11 @@ describe('reportWorkflow on a real Temporal server', () => {
       TEMPORAL_TASK_QUEUE: taskQueue,
       ...mail(),
     });
-    worker = await createWorker({
-      settings,
-      connection: env.nativeConnection,
-      workflowBundle: await workflowBundle(),
-      createDifyClient: (app, secrets) => new DifyClient({ ...app.dify, secrets: [...secrets], retryBaseDelayMs: 10 }),
-    });
-    running = worker.run();
+    worker = await startTestWorker(env, settings);
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await dify?.close();
     await smtp?.close();
     await env?.teardown();

@@ -7,16 +7,14 @@ import { mkdtempSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { loadSettings, type Settings } from '../config/load';
-import { DifyClient } from '../activities/dify/client';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
-import { createWorker } from '../worker/worker';
 import { applySchedules, backfillSchedule, describeSchedule, listSchedules, scheduleId } from '../client/schedules';
 import { dailyWindow, weeklyWindow } from '../workflows/window';
 import { FIXTURE_TOKEN, fixtureStore, type FixtureRun } from './fixtures/store-builder';
 import { recordHistory } from './helpers/history';
-import { startTemporal, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
+import { startTestWorker, type RunningWorker } from './helpers/worker';
 
 /** Three runs a day on 2025-03-03..12 (Asia/Shanghai): at 00:00:00, 12:00:00 and 23:59:59 local. */
 const DAYS = Array.from({ length: 10 }, (_, index) => `2025-03-${String(3 + index).padStart(2, '0')}`);
@@ -56,8 +54,7 @@ function settingsFor(dify: RunningDifyServer, outputDir: string, taskQueue: stri
 describe('schedules on a real Temporal server', () => {
   let env: TestWorkflowEnvironment;
   let dify: RunningDifyServer;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   let settings: Settings;
   const outputDir = mkdtempSync(path.join(tmpdir(), 'difyscope-schedules-'));
   const taskQueue = uniqueTaskQueue('schedules');
@@ -66,19 +63,12 @@ describe('schedules on a real Temporal server', () => {
     env = await startTemporal();
     dify = await startDifyServer({ store: fixtureStore(RUNS), profile: 'tokenpair' });
     settings = settingsFor(dify, outputDir, taskQueue);
-    worker = await createWorker({
-      settings,
-      connection: env.nativeConnection,
-      workflowBundle: await workflowBundle(),
-      createDifyClient: (app, secrets) => new DifyClient({ ...app.dify, secrets: [...secrets], retryBaseDelayMs: 10 }),
-    });
-    running = worker.run();
+    worker = await startTestWorker(env, settings);
   });
 
   after(async () => {
     for await (const schedule of env.client.schedule.list()) await env.client.schedule.getHandle(schedule.scheduleId).delete();
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await dify?.close();
     await env?.teardown();
   });

@@ -12,18 +12,17 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { ConfigError, loadSettings, type Settings } from '../config/load';
-import { DifyClient } from '../activities/dify/client';
 import { ensureFolder, resolveInside, writeFileAtomic } from '../activities/storage';
 import { findTemporalCli, MISSING_CLI_MESSAGE } from '../client/temporal-cli';
 import { prepareReport, startReport } from '../client/report';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
-import { createWorker } from '../worker/worker';
 import { FIXTURE_APP_ID, fixtureStore } from './fixtures/store-builder';
 import { startReceiver, type TestReceiver } from './helpers/dingtalk-receiver';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
-import { uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { uniqueTaskQueue } from './helpers/temporal';
+import { startTestWorker, type RunningWorker } from './helpers/worker';
 
 // Every log line of the SDK, the worker, workflows and activities, unfiltered and unredacted,
 // so the assertions see what a careless log call would have written. Installed before anything
@@ -85,8 +84,7 @@ describe('secrets stay on the worker', () => {
   let outputDir: string;
   let settings: Settings;
   let broken: Settings;
-  const workers: Worker[] = [];
-  const running: Promise<void>[] = [];
+  const workers: RunningWorker[] = [];
 
   const environment = (overrides: Record<string, string>): Record<string, string> => ({
     DIFY_BASE_URL: dify.url,
@@ -131,20 +129,12 @@ describe('secrets stay on the worker', () => {
     settings = loadSettings(environment({ TEMPORAL_TASK_QUEUE: uniqueTaskQueue('secure') }));
     broken = loadSettings(environment({ DIFY_BASE_URL: echoing.url, DIFY_API_TOKEN: SECRETS.wrongToken, APP_KEY: 'broken', TEMPORAL_TASK_QUEUE: uniqueTaskQueue('secure-broken') }));
     for (const configured of [settings, broken]) {
-      const worker = await createWorker({
-        settings: configured,
-        connection: env.nativeConnection,
-        workflowBundle: await workflowBundle(),
-        createDifyClient: (app, secrets) => new DifyClient({ ...app.dify, secrets: [...secrets], retryBaseDelayMs: 10 }),
-      });
-      workers.push(worker);
-      running.push(worker.run());
+      workers.push(await startTestWorker(env, configured));
     }
   });
 
   after(async () => {
-    for (const worker of workers) worker.shutdown();
-    await Promise.all(running);
+    await Promise.all(workers.map((worker) => worker.stop()));
     await dify?.close();
     await new Promise<void>((resolve) => (echoing ? echoing.server.close(() => resolve()) : resolve()));
     await smtp?.close();

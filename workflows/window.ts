@@ -142,8 +142,3 @@ export function localDates(window: Pick<ReportWindow, 'from' | 'to' | 'timezone'
   }
   return dates;
 }
-
-/** Unix seconds of a window bound. */
-export function epochSeconds(isoTime: string): number {
-  return Math.floor(DateTime.fromISO(isoTime, { setZone: true }).toSeconds());
-}
