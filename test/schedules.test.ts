@@ -160,19 +160,23 @@ describe('schedules on a real Temporal server', () => {
     }
   });
 
-  it('runs a trigger and a scheduled run of one schedule one after the other, never at once', { timeout: 180_000 }, async () => {
+  /** Triggers the weekly schedule twice while a slow Dify keeps the first run busy; returns both actions. */
+  async function triggerTwiceWhileBusy(overlap: ScheduleOverlapPolicy) {
     const handle = env.client.schedule.getHandle(scheduleId('support', 'weekly'));
     const before = (await handle.describe()).info.recentActions.length;
-    // A slow Dify keeps the first run busy while the second trigger arrives.
     dify.setFaults({ latencyMs: 2_000 });
-    await handle.trigger(ScheduleOverlapPolicy.BUFFER_ALL);
+    await handle.trigger(overlap);
     // Schedule-started workflow ids carry the second they fire: one second apart, two runs.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await handle.trigger(ScheduleOverlapPolicy.BUFFER_ALL);
-    const actions = await waitFor('two triggered runs', async () => {
+    await handle.trigger(overlap);
+    return waitFor('two triggered runs', async () => {
       const recent = (await handle.describe()).info.recentActions;
       return recent.length >= before + 2 ? recent.slice(before) : undefined;
     });
+  }
+
+  it('runs a trigger and a scheduled run of one schedule one after the other, never at once', { timeout: 180_000 }, async () => {
+    const actions = await triggerTwiceWhileBusy(ScheduleOverlapPolicy.BUFFER_ALL);
     const spans: { start: number; end: number }[] = [];
     for (const action of actions) {
       const workflow = env.client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId);
@@ -186,16 +190,7 @@ describe('schedules on a real Temporal server', () => {
   });
 
   it('a trigger that bypasses the overlap policy never starts a second report of the same period', { timeout: 180_000 }, async () => {
-    const handle = env.client.schedule.getHandle(scheduleId('support', 'weekly'));
-    const before = (await handle.describe()).info.recentActions.length;
-    dify.setFaults({ latencyMs: 2_000 });
-    await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
-    const actions = await waitFor('two triggered runs', async () => {
-      const recent = (await handle.describe()).info.recentActions;
-      return recent.length >= before + 2 ? recent.slice(before) : undefined;
-    });
+    const actions = await triggerTwiceWhileBusy(ScheduleOverlapPolicy.ALLOW_ALL);
     const results: unknown[] = [];
     for (const action of actions) results.push(await env.client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId).result());
     dify.setFaults({});
