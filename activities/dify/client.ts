@@ -119,11 +119,22 @@ export class DifyClient {
     }
   }
 
-  /** `server_version` from GET /v1/ (no auth); null when this Dify does not report one. Asked once per client. */
+  /**
+   * The server's version, asked once per client and never by trial logins: the `X-Version`
+   * header of any response already received (Dify 1.x sends it on every answer, errors
+   * included), else `GET /v1/` — its `X-Version` header (on 1.14 the route is a 404 that still
+   * carries it), or the `server_version` older releases put in its body. Null when neither
+   * says (a proxy stripping headers in front of a release without the route).
+   */
   serverVersion(): Promise<string | null> {
+    const announced = this.http.announcedVersion;
+    if (announced) return Promise.resolve(announced);
     if (!this.versionPromise) {
       this.versionPromise = this.call('service', { method: 'GET', path: '/v1/' }, 'the server version (GET /v1/)', (response) => {
+        const header = headerValue(response.headers, 'x-version')?.trim();
+        if (header) return header;
         if (response.status === 404) return null;
+        this.rejectWebPage(response, 'the server version');
         const info = this.parse(serverInfoSchema, response, 'the server version');
         return info.server_version ?? null;
       }, { allow404: true });
@@ -303,7 +314,20 @@ export class DifyClient {
     return new DifyError(error.kind, error.message, { status: error.status, retryable: true, retryAfterMs, setting: error.setting });
   }
 
+  /** An HTML page where JSON was expected: DIFY_BASE_URL points at the web console, not the API. */
+  private rejectWebPage(response: HttpResponse, what: string): void {
+    const type = headerValue(response.headers, 'content-type') ?? '';
+    if (/text\/html/i.test(type) || /^\s*<(!doctype|html)/i.test(response.text)) {
+      throw new DifyError(
+        'config',
+        `DIFY_BASE_URL answered ${what} with a web page, not Dify's API: point DIFY_BASE_URL at the API server (the address the console's /console/api and /v1 calls go to, e.g. https://dify.example.com or http://api:5001), without /v1`,
+        { retryable: false, setting: 'DIFY_BASE_URL' },
+      );
+    }
+  }
+
   private json(response: HttpResponse, what: string): unknown {
+    this.rejectWebPage(response, what);
     try {
       return JSON.parse(response.text);
     } catch {

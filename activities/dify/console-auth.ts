@@ -145,7 +145,7 @@ export class ConsoleSession {
       return this.era;
     }
     const version = await this.options.serverVersion();
-    if (version === null) throw unknownVersionError('(GET /v1/ did not report one)');
+    if (version === null) throw unknownVersionError('(no X-Version header on its answers and no GET /v1/ route)');
     this.era = pickConsoleEra(version);
     return this.era;
   }

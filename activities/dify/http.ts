@@ -55,6 +55,8 @@ export class HttpTransport {
   private readonly agent: Agent;
   private readonly origin: string;
   private readonly basePath: string;
+  /** The `X-Version` header of the first response that carried one (Dify 1.x sends it on every answer). */
+  private seenVersion: string | undefined;
 
   constructor(private readonly options: HttpOptions) {
     const url = new URL(options.baseUrl);
@@ -98,12 +100,18 @@ export class HttpTransport {
         signal: deadline.signal,
       });
       const text = await response.body.text();
+      this.seenVersion ??= headerValue(response.headers, 'x-version')?.trim() || undefined;
       return { status: response.statusCode, headers: response.headers, text };
     } catch (error) {
       throw this.transportError(error, what, deadline.signal.aborted);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Dify's version as announced by the `X-Version` header of any response so far, if one did. */
+  get announcedVersion(): string | undefined {
+    return this.seenVersion;
   }
 
   private transportError(error: unknown, what: string, deadlinePassed: boolean): DifyError {
