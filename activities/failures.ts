@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConfigError, redactSecrets } from '../config/load';
 import { WindowError } from '../workflows/window';
 import { DifyError } from './dify/errors';
@@ -33,6 +33,8 @@ export async function withFailureMapping<T>(secrets: readonly string[], work: ()
   try {
     return await work();
   } catch (error) {
+    // Left as it is, so Temporal records the attempt as cancelled rather than failed.
+    if (error instanceof CancelledFailure) throw error;
     throw toApplicationFailure(error, secrets);
   }
 }

@@ -6,6 +6,7 @@ import { collectRunDetails } from './collect-details';
 import { mergeShardCollections, type Collection } from './merge-shards';
 import { DifyClient } from './dify/client';
 import { withFailureMapping } from './failures';
+import { withKeepAlive } from './liveness';
 import { planReport } from './plan';
 import { renderReportFolder } from './render';
 import { removeFolder, resolveInside } from './storage';
@@ -27,6 +28,8 @@ function defaultDifyClient(app: AppConfig, secrets: readonly string[]): DifyClie
  */
 export function createActivities({ settings, createDifyClient = defaultDifyClient }: ActivityDependencies) {
   const { outputDir, secrets } = settings;
+  /** Every activity heartbeats while it runs and maps its errors to failures Temporal understands. */
+  const run = <T>(work: () => Promise<T>): Promise<T> => withFailureMapping(secrets, () => withKeepAlive(work));
 
   async function withDify<T>(appKey: string, work: (dify: DifyClient, app: AppConfig) => Promise<T>): Promise<T> {
     const app = findApp(settings, appKey);
@@ -40,26 +43,26 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
 
   return {
     async planReport(request: unknown): Promise<ReportPlan> {
-      return withFailureMapping(secrets, async () => planReport(settings, request, Context.current().info.workflowExecution?.workflowId ?? Context.current().info.activityId));
+      return run(async () => planReport(settings, request, Context.current().info.workflowExecution?.workflowId ?? Context.current().info.activityId));
     },
 
     async collectLogs(plan: ReportPlan): Promise<LogCollection> {
-      return withFailureMapping(secrets, () => withDify(plan.app, (dify) => collectLogPages(dify, outputDir, plan)));
+      return run(() => withDify(plan.app, (dify) => collectLogPages(dify, outputDir, plan)));
     },
 
     async collectDetails(plan: ReportPlan, logs: LogCollection): Promise<DetailCollection> {
-      return withFailureMapping(secrets, () =>
+      return run(() =>
         withDify(plan.app, (dify, app) => collectRunDetails(dify, outputDir, plan, logs.file, app.dify.concurrency)),
       );
     },
 
     /** The shards of a large window joined into one collection, as if collected whole. */
     async mergeShards(plan: ReportPlan, shards: Collection[]): Promise<Collection> {
-      return withFailureMapping(secrets, () => mergeShardCollections(outputDir, plan, shards));
+      return run(() => mergeShardCollections(outputDir, plan, shards));
     },
 
     async renderReports(plan: ReportPlan, logs: LogCollection, details: DetailCollection, generatedAt: string): Promise<ReportSummary> {
-      return withFailureMapping(secrets, async () => {
+      return run(async () => {
         return renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt, { redactionKey: settings.redactionKey, folderMode: settings.outputFileMode });
       });
     },
@@ -72,24 +75,26 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
       const app = findApp(settings, plan.app);
       const wanted = requested || (plan.window.kind !== 'range' && app.notify.on.includes(plan.window.kind));
       if (!wanted || app.notify.channels.length === 0) return [];
-      return deliverNotifications(settings, { identity, kind: 'report', appKey: plan.app, window: plan.window, summary });
+      return withKeepAlive(() => deliverNotifications(settings, { identity, kind: 'report', appKey: plan.app, window: plan.window, summary }));
     },
 
     /** The failure notice: what failed, the error in one line, the workflow id to look up. */
     async notifyFailure(identity: string, request: { app: string; kind: 'range' | 'daily' | 'weekly'; workflowId: string; error: string }): Promise<DeliveryResult[]> {
       const app = settings.apps.find((candidate) => candidate.key === request.app);
       if (!app || app.notify.channels.length === 0) return [];
-      return deliverNotifications(settings, {
-        identity,
-        kind: 'failure',
-        appKey: app.key,
-        failure: { workflowId: request.workflowId, error: request.error, reportKind: request.kind },
-      });
+      return withKeepAlive(() =>
+        deliverNotifications(settings, {
+          identity,
+          kind: 'failure',
+          appKey: app.key,
+          failure: { workflowId: request.workflowId, error: request.error, reportKind: request.kind },
+        }),
+      );
     },
 
     /** Separate from rendering so a retried render still finds its inputs. */
     async discardWorkDir(plan: ReportPlan): Promise<void> {
-      return withFailureMapping(secrets, () => removeFolder(resolveInside(outputDir, plan.workDir)));
+      return run(() => removeFolder(resolveInside(outputDir, plan.workDir)));
     },
   };
 }

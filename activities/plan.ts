@@ -1,6 +1,26 @@
-import { reportPlanSchema, reportRequestSchema, type ReportPlan } from '../common/contracts';
+import { DateTime } from 'luxon';
+import { reportPlanSchema, reportRequestSchema, type ActivityTimeouts, type ReportPlan } from '../common/contracts';
 import { ConfigError, findApp, formatIssues, type Settings } from '../config/load';
 import { boundsWindow, previousWindow, rangeWindow } from '../workflows/window';
+
+const MINUTE = 60_000;
+
+/**
+ * Start-to-close timeouts that grow with the window (a week holds seven times a day's runs),
+ * generous because the heartbeat timeout is what notices a dead worker; these only bound an
+ * attempt that is alive but stuck.
+ */
+export function activityTimeouts(window: Pick<ReportPlan['window'], 'from' | 'to'>, heartbeatMs: number): ActivityTimeouts {
+  const hours = DateTime.fromISO(window.to).diff(DateTime.fromISO(window.from), 'hours').hours;
+  const days = Math.max(1, Math.ceil(hours / 24));
+  return {
+    heartbeatMs,
+    collectMs: (6 * 60 + 60 * days) * MINUTE,
+    mergeMs: (5 + 2 * days) * MINUTE,
+    renderMs: (15 + 5 * days) * MINUTE,
+    notifyMs: 5 * MINUTE,
+  };
+}
 
 /**
  * Resolves a report request (from our CLI or plain JSON from `temporal workflow start`)
@@ -28,5 +48,6 @@ export function planReport(settings: Settings, input: unknown, workflowId: strin
     folder: `${app.key}/${window.kind}/${window.label}`,
     workDir: `.work/${workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}`,
     previousFolder: `${app.key}/${window.kind}/${previousWindow(window).label}`,
+    timeouts: activityTimeouts(window, settings.temporal.heartbeatTimeoutMs),
   });
 }

@@ -9,6 +9,7 @@ import {
 import { DateTime } from 'luxon';
 import type { ScheduledReportInput } from '../common/contracts';
 import type { AppConfig, Settings } from '../config/load';
+import { durationMs } from '../config/schema';
 import { UsageError } from './errors';
 
 /**
@@ -47,13 +48,16 @@ interface Definition {
   timezone: string;
   overlap: string;
   catchupWindowMs: number;
+  /** Absent on schedules applied by releases before run timeouts existed, so those are updated. */
+  runTimeoutMs?: number;
 }
 
-function durationMs(duration: string): number {
-  const match = /^(\d+)(s|m|h|d)$/.exec(duration);
-  const units: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  return match ? Number(match[1]) * (units[match[2] as string] ?? 0) : 7 * 86_400_000;
-}
+/**
+ * Longest one scheduled run may take. Runs of a schedule queue behind each other (BUFFER_ALL),
+ * so a period stuck for good (a worker that never comes back for it) must end before the next
+ * period is due instead of holding every later one.
+ */
+export const RUN_TIMEOUT_MS: Record<ScheduleKind, number> = { daily: 20 * 3_600_000, weekly: 6 * 86_400_000 };
 
 export function desiredDefinition(settings: Settings, app: AppConfig, kind: ScheduleKind): Definition {
   const timezone = app.report.timezone;
@@ -78,6 +82,7 @@ export function desiredDefinition(settings: Settings, app: AppConfig, kind: Sche
     // Runs of one schedule never overlap; missed and backfilled periods queue up instead of being dropped.
     overlap: ScheduleOverlapPolicy.BUFFER_ALL,
     catchupWindowMs: durationMs(settings.catchupWindow),
+    runTimeoutMs: RUN_TIMEOUT_MS[kind],
   };
 }
 
@@ -109,6 +114,7 @@ export function describedDefinition(description: ScheduleDescription): Definitio
     timezone: description.spec.timezone ?? 'UTC',
     overlap: description.policies.overlap ?? '',
     catchupWindowMs: description.policies.catchupWindow,
+    runTimeoutMs: typeof action.workflowRunTimeout === 'number' ? action.workflowRunTimeout : undefined,
   };
 }
 
@@ -130,6 +136,7 @@ function scheduleOptions(id: string, definition: Definition, app: AppConfig, kin
       workflowId: definition.workflowId,
       taskQueue: definition.taskQueue,
       args: definition.args,
+      workflowRunTimeout: definition.runTimeoutMs,
       staticSummary: `${kind} report · ${app.name}`,
     },
     policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL, catchupWindow: definition.catchupWindowMs },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { collectLevelSchema, localeSchema, reportFormatSchema } from '../config/schema';
+import { collectLevelSchema, localeSchema, reportFormatSchema, timezoneSchema } from '../config/schema';
 
 /**
  * The data that crosses the workflow boundary. Small by design: app keys, window bounds,
@@ -31,6 +31,20 @@ export const reportRequestSchema = z.object({
 });
 export type ReportRequest = z.infer<typeof reportRequestSchema>;
 
+/**
+ * Timeouts of the report's activities, from the worker's settings and the window's length
+ * (milliseconds). Absent in plans made by releases before they existed.
+ */
+export const activityTimeoutsSchema = z.object({
+  /** ACTIVITY_HEARTBEAT_TIMEOUT: how soon an attempt on a worker that died is retried elsewhere. */
+  heartbeatMs: z.number().int().positive(),
+  collectMs: z.number().int().positive(),
+  mergeMs: z.number().int().positive(),
+  renderMs: z.number().int().positive(),
+  notifyMs: z.number().int().positive(),
+});
+export type ActivityTimeouts = z.infer<typeof activityTimeoutsSchema>;
+
 /** The request after the worker resolved it against its configuration. */
 export const reportPlanSchema = z.object({
   app: z.string(),
@@ -45,6 +59,7 @@ export const reportPlanSchema = z.object({
   workDir: z.string(),
   /** The previous period's folder (same kind), whose report.json gives the changes. */
   previousFolder: z.string(),
+  timeouts: activityTimeoutsSchema.optional(),
 });
 export type ReportPlan = z.infer<typeof reportPlanSchema>;
 
@@ -119,7 +134,7 @@ export type Progress = z.infer<typeof progressSchema>;
 /** Input of the scheduled workflows, written into each Schedule's action by `schedules apply`. */
 export const scheduledReportInputSchema = z.object({
   app: z.string().min(1),
-  timezone: z.string().min(1),
+  timezone: timezoneSchema,
   /** Daily only: false means no weekend runs, and Monday's report covers Friday to Sunday. */
   weekends: z.boolean().optional(),
   /** Explicit reference time for runs started outside a Schedule; a Schedule's own time wins. */

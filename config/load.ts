@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import {
   configFileSchema,
+  durationMs,
   globalEnvSchema,
   notifyEnvSchema,
   reportEnvSchema,
@@ -88,7 +89,7 @@ export interface AppConfig {
 }
 
 export interface Settings {
-  temporal: { address?: string; namespace: string; taskQueue: string };
+  temporal: { address?: string; namespace: string; taskQueue: string; /** Heartbeat timeout of long activities, ms. */ heartbeatTimeoutMs: number };
   outputDir: string;
   logLevel: GlobalEnv['LOG_LEVEL'];
   logFormat: GlobalEnv['LOG_FORMAT'];
@@ -302,7 +303,12 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
     (value): value is string => typeof value === 'string' && value.length >= 4,
   );
   return {
-    temporal: { address: global.TEMPORAL_ADDRESS, namespace: global.TEMPORAL_NAMESPACE, taskQueue: global.TEMPORAL_TASK_QUEUE },
+    temporal: {
+      address: global.TEMPORAL_ADDRESS,
+      namespace: global.TEMPORAL_NAMESPACE,
+      taskQueue: global.TEMPORAL_TASK_QUEUE,
+      heartbeatTimeoutMs: durationMs(global.ACTIVITY_HEARTBEAT_TIMEOUT),
+    },
     outputDir: global.OUTPUT_DIR,
     logLevel: global.LOG_LEVEL,
     logFormat: global.LOG_FORMAT,

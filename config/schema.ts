@@ -71,6 +71,14 @@ export const durationSchema = z
   .trim()
   .regex(/^\d+(s|m|h|d)$/, 'use a duration such as 7d, 12h or 30m');
 
+/** Milliseconds of a duration that passed `durationSchema`. */
+export function durationMs(duration: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(duration);
+  const units: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  if (!match) throw new Error(`not a duration: ${duration}`);
+  return Number(match[1]) * (units[match[2] as string] ?? 0);
+}
+
 /** Settings shared by every app: Temporal, output, logging. */
 export const globalEnvSchema = z.object({
   DIFYSCOPE_CONFIG: optionalString().describe('Path of a JSON file listing several apps (see "Several apps"); unset: one app from the DIFY_* variables'),
@@ -80,6 +88,9 @@ export const globalEnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('difyscope')).describe('Task queue of the Difyscope worker'),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')).describe('Worker log level'),
   LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['auto', 'json', 'pretty']).default('auto')).describe('`json` lines, `pretty` lines, or `auto`: pretty on a terminal, JSON otherwise (journald, Docker)'),
+  ACTIVITY_HEARTBEAT_TIMEOUT: z
+    .preprocess(emptyAsUndefined, durationSchema.default('2m'))
+    .describe('How long a report step may go without a sign of life before Temporal retries it elsewhere (a worker that died is noticed this late)'),
   SCHEDULE_CATCHUP_WINDOW: z.preprocess(emptyAsUndefined, durationSchema.default('7d')).describe('How far back missed scheduled runs are caught up after downtime'),
   OUTPUT_FILE_MODE: z
     .preprocess(emptyAsUndefined, z.string().regex(/^0?[0-7]{3}$/, 'use an octal mode such as 700 or 750').default('700'))

@@ -37,7 +37,10 @@ export async function createWorker({ settings, connection, workflowBundle, creat
     dataConverter: dataConverterFor(settings),
     // Bounded so one large window cannot starve the others of Dify connections.
     maxConcurrentActivityTaskExecutions: 8,
+    // On shutdown, activities still running after the grace time are cancelled (their HTTP
+    // requests and waits end at once); the force time bounds the whole stop even so.
     shutdownGraceTime: '20 seconds',
+    shutdownForceTime: '40 seconds',
   });
 }
 

@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import type { ReportPlan } from '../common/contracts';
 import type { Collection } from '../activities/merge-shards';
 import { NON_RETRYABLE_TYPES as NON_RETRYABLE } from '../common/failure-types';
+import { timedActivities } from './activity-options';
 
 export { NON_RETRYABLE };
 
@@ -16,8 +17,9 @@ export const { collectLogs, collectDetails } = proxyActivities<Activities>({
 
 /** Logs, then details and node executions, of one window (or one shard of a larger one). */
 export async function collectWindow(plan: ReportPlan): Promise<Collection> {
-  const logs = await collectLogs(plan);
-  const details = await collectDetails(plan, logs);
+  const activities = timedActivities(plan) ?? { collectLogs, collectDetails };
+  const logs = await activities.collectLogs(plan);
+  const details = await activities.collectDetails(plan, logs);
   return { logs, details };
 }
 

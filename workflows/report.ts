@@ -1,7 +1,8 @@
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Collection } from '../activities/merge-shards';
-import type { Progress, ReportPlan, ReportRequest, ReportSummary } from '../common/contracts';
+import { reportRequestSchema, type Progress, type ReportPlan, type ReportRequest, type ReportSummary } from '../common/contracts';
+import { timedActivities, type TimedActivities } from './activity-options';
 import { collectDetails, collectLogs, collectShardWorkflow, NON_RETRYABLE } from './collect-shard';
 import { shardPlan, shardWindow } from './shards';
 
@@ -31,6 +32,17 @@ const { notifyReport, notifyFailure } = proxyActivities<Activities>({
 
 export const progressQuery = defineQuery<Progress>('progress');
 
+/** Input checked in the workflow, so a malformed start fails the workflow instead of retrying a task. */
+const VALIDATE_INPUT_PATCH = 'validate-workflow-input';
+
+function validateRequest(request: unknown): void {
+  const parsed = reportRequestSchema.safeParse(request);
+  if (parsed.success) return;
+  const issue = parsed.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(input)';
+  throw ApplicationFailure.nonRetryable(`workflow input: ${field}: ${issue?.message ?? 'invalid'}; start the report with valid input (see \`difyscope report --help\`)`, 'InvalidRequest');
+}
+
 /** The activity's own failure under an activity or shard failure, if that is what `error` is. */
 function activityCause(error: unknown): ApplicationFailure | undefined {
   let current: unknown = error;
@@ -42,16 +54,16 @@ function activityCause(error: unknown): ApplicationFailure | undefined {
  * Collects the plan's window. Up to two days in one go (logs, then details); longer windows
  * in time shards, each a child workflow, PARALLEL_SHARDS at a time, then joined.
  */
-async function collect(plan: ReportPlan, progress: Progress): Promise<Collection> {
+async function collect(plan: ReportPlan, progress: Progress, activities: TimedActivities): Promise<Collection> {
   const shards = shardWindow(plan.window);
   if (shards.length === 1) {
     progress.phase = 'collecting-logs';
-    const logs = await collectLogs(plan);
+    const logs = await activities.collectLogs(plan);
     progress.logsFetched = logs.fetched;
     progress.logsExpected = logs.expected;
 
     progress.phase = 'collecting-details';
-    const details = await collectDetails(plan, logs);
+    const details = await activities.collectDetails(plan, logs);
     progress.detailsFetched = details.detailsFetched;
     return { logs, details };
   }
@@ -74,7 +86,7 @@ async function collect(plan: ReportPlan, progress: Progress): Promise<Collection
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_SHARDS, shards.length) }, lane));
   // Newest shard first, the order Dify lists runs in, as an unsharded collection has them.
-  const merged = await mergeShards(plan, results.reverse());
+  const merged = await activities.mergeShards(plan, results.reverse());
   progress.logsExpected = merged.logs.expected;
   return merged;
 }
@@ -91,14 +103,17 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
   const identity = `${workflowId}@${firstExecutionRunId}`;
   let summary: ReportSummary;
   let plan: ReportPlan;
+  let activities: TimedActivities = { collectLogs, collectDetails, mergeShards, renderReports, notifyReport, notifyFailure };
   try {
+    if (patched(VALIDATE_INPUT_PATCH)) validateRequest(request);
     plan = await planReport(request);
     progress.folder = plan.folder;
+    activities = timedActivities(plan) ?? activities;
 
-    const { logs, details } = await collect(plan, progress);
+    const { logs, details } = await collect(plan, progress, activities);
 
     progress.phase = 'rendering';
-    summary = await renderReports(plan, logs, details, new Date(workflowInfo().runStartTime).toISOString());
+    summary = await activities.renderReports(plan, logs, details, new Date(workflowInfo().runStartTime).toISOString());
     await discardWorkDir(plan);
     progress.folder = summary.folder;
   } catch (error) {
@@ -110,7 +125,7 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
       : error;
     const message = failure instanceof Error ? failure.message : String(failure);
     try {
-      await notifyFailure(identity, { app: request.app, kind: request.kind ?? 'range', workflowId, error: message.split('\n')[0] ?? message });
+      await activities.notifyFailure(identity, { app: request.app, kind: request.kind ?? 'range', workflowId, error: message.split('\n')[0] ?? message });
     } catch (notifyError) {
       log.warn('Failure notice could not be sent', { error: notifyError instanceof Error ? notifyError.message : String(notifyError) });
     }
@@ -119,7 +134,7 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
 
   progress.phase = 'notifying';
   try {
-    summary.notifications = await notifyReport(identity, plan, summary, request.notify === true);
+    summary.notifications = await activities.notifyReport(identity, plan, summary, request.notify === true);
   } catch (error) {
     // The report itself is done and on disk; a channel that stays down is reported, not fatal.
     const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);

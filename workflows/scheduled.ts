@@ -3,12 +3,13 @@ import {
   ApplicationFailure,
   executeChild,
   ParentClosePolicy,
+  patched,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import type { ReportSummary, ScheduledReportInput } from '../common/contracts';
+import { scheduledReportInputSchema, type ReportSummary, type ScheduledReportInput } from '../common/contracts';
 import { reportWorkflow } from './report';
-import { dailyWindow, weeklyWindow, type ReportWindow } from './window';
+import { dailyWindow, weeklyWindow, WindowError, type ReportWindow } from './window';
 
 /**
  * The period comes from the Schedule's scheduled time (TemporalScheduledStartTime), never from
@@ -52,12 +53,41 @@ function startPeriod(input: ScheduledReportInput, window: ReportWindow, workflow
   });
 }
 
+/** Input checked in the workflow, so a malformed start (a typo'd time zone) fails the workflow instead of retrying a task forever. */
+const VALIDATE_INPUT_PATCH = 'validate-scheduled-input';
+
+function validInput(input: unknown): ScheduledReportInput {
+  const parsed = scheduledReportInputSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(input)';
+  throw ApplicationFailure.nonRetryable(`workflow input: ${field}: ${issue?.message ?? 'invalid'}; fix the input (or run \`difyscope schedules apply\`)`, 'InvalidRequest');
+}
+
+/** The period's window; a bad reference time becomes the workflow's failure. */
+function periodWindow(compute: () => ReportWindow): ReportWindow {
+  try {
+    return compute();
+  } catch (error) {
+    if (error instanceof WindowError) throw ApplicationFailure.nonRetryable(`workflow input: ${error.message}`, 'InvalidRequest');
+    throw error;
+  }
+}
+
 /** The daily report: the previous local calendar day of the scheduled time. */
 export async function dailyReportWorkflow(input: ScheduledReportInput): Promise<ReportSummary | AlreadyRunning> {
+  if (patched(VALIDATE_INPUT_PATCH)) {
+    const valid = validInput(input);
+    return runPeriod(valid, periodWindow(() => dailyWindow(scheduledTime(valid), valid.timezone, { weekends: valid.weekends })));
+  }
   return runPeriod(input, dailyWindow(scheduledTime(input), input.timezone, { weekends: input.weekends }));
 }
 
 /** The weekly report: the previous ISO week (Monday 00:00 to Monday 00:00 local). */
 export async function weeklyReportWorkflow(input: ScheduledReportInput): Promise<ReportSummary | AlreadyRunning> {
+  if (patched(VALIDATE_INPUT_PATCH)) {
+    const valid = validInput(input);
+    return runPeriod(valid, periodWindow(() => weeklyWindow(scheduledTime(valid), valid.timezone)));
+  }
   return runPeriod(input, weeklyWindow(scheduledTime(input), input.timezone));
 }

@@ -1,8 +1,9 @@
+import { CancelledFailure } from '@temporalio/common';
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import { redactSecrets, type ConsoleCredentials } from '../../config/load';
 import type { ConsoleAuthMode } from '../../config/schema';
-import { ConsoleSession } from './console-auth';
+import { ConsoleSession, sharedConsoleSession } from './console-auth';
 import { DifyError, errorFromResponse, isDifyError, readErrorBody, type DifySurface } from './errors';
 import { headerValue, HttpTransport, type HttpRequest, type HttpResponse } from './http';
 import { sharedGate, type RequestGate } from './rate-limiter';
@@ -108,13 +109,19 @@ export class DifyClient {
       redact: (text) => this.redact(text),
       gate: this.gate,
     });
-    if (options.console) {
-      this.consoleSession = new ConsoleSession({
-        http: this.http,
-        credentials: options.console,
-        mode: options.consoleAuth,
-        serverVersion: () => this.serverVersion(),
-        addSecret: (value) => this.addSecret(value),
+    const credentials = options.console;
+    if (credentials) {
+      this.consoleSession = sharedConsoleSession({ baseUrl: options.baseUrl, appId: options.appId, credentials, mode: options.consoleAuth }, () => {
+        // The session outlives this client (activities close theirs when they end), so it
+        // talks to Dify through a client of its own that lives as long as the worker.
+        const host = new DifyClient({ ...options, console: undefined });
+        return new ConsoleSession({
+          http: host.http,
+          credentials,
+          mode: options.consoleAuth,
+          serverVersion: () => host.serverVersion(),
+          addSecret: (value) => host.addSecret(value),
+        });
       });
     }
   }
@@ -272,7 +279,10 @@ export class DifyClient {
   }
 
   private redact(text: string): string {
-    return redactSecrets(text, this.secrets);
+    const issued = this.consoleSession?.secrets ?? [];
+    if (issued.length === 0) return redactSecrets(text, this.secrets);
+    // Longest first, so a secret that contains another is replaced whole.
+    return redactSecrets(text, [...new Set([...this.secrets, ...issued])].filter((value) => value.length >= 4).sort((a, b) => b.length - a.length));
   }
 
   private tokenRejected(error: DifyError): DifyError {
@@ -303,6 +313,7 @@ export class DifyClient {
       });
     } catch (error) {
       if (isDifyError(error)) throw error.withMessage(this.redact(error.message));
+      if (error instanceof CancelledFailure) throw error;
       throw new DifyError('network', this.redact(`unexpected failure during ${what}: ${error instanceof Error ? error.message : String(error)}`));
     }
   }

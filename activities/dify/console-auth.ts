@@ -1,3 +1,5 @@
+import { asyncLocalStorage, Context } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ConsoleCredentials } from '../../config/load';
 import type { ConsoleAuthMode } from '../../config/schema';
@@ -67,8 +69,14 @@ function applySetCookies(jar: Map<string, string>, response: HttpResponse): void
   }
 }
 
+/**
+ * A console session: one per worker process, Dify server, app and credentials, shared by
+ * every activity (see `sharedConsoleSession`).
+ */
 export class ConsoleSession {
   private session: Session | undefined;
+  /** Tokens and cookies this session produced, for the redaction of every client that uses it. */
+  private readonly issued: string[] = [];
   private generation = 0;
   private inflight: Promise<void> | undefined;
   /** A login Dify refused for good (wrong password, lockout): never asked again in this process. */
@@ -77,11 +85,21 @@ export class ConsoleSession {
 
   constructor(private readonly options: ConsoleAuthOptions) {
     if (options.credentials.kind === 'password') {
-      options.addSecret(options.credentials.password);
-      options.addSecret(Buffer.from(options.credentials.password, 'utf8').toString('base64'));
+      this.addSecret(options.credentials.password);
+      this.addSecret(Buffer.from(options.credentials.password, 'utf8').toString('base64'));
     } else {
-      options.addSecret(options.credentials.token);
+      this.addSecret(options.credentials.token);
     }
+  }
+
+  /** Every secret value this session knows (credentials, issued tokens and cookies). */
+  get secrets(): readonly string[] {
+    return this.issued;
+  }
+
+  private addSecret(value: string): void {
+    if (!this.issued.includes(value)) this.issued.push(value);
+    this.options.addSecret(value);
   }
 
   get usesPreIssuedToken(): boolean {
@@ -131,11 +149,15 @@ export class ConsoleSession {
   private async singleFlight(task: () => Promise<void>): Promise<void> {
     if (this.refused) throw this.refused;
     if (!this.inflight) {
-      this.inflight = task().finally(() => {
-        this.inflight = undefined;
-      });
+      // Outside any activity's context: the login serves every activity of the worker, so the
+      // cancellation of the one that happened to start it must not abort it for the others.
+      this.inflight = asyncLocalStorage.exit(() =>
+        task().finally(() => {
+          this.inflight = undefined;
+        }),
+      );
     }
-    await this.inflight;
+    await whileNotCancelled(this.inflight);
   }
 
   private async resolveEra(): Promise<Era> {
@@ -203,10 +225,10 @@ export class ConsoleSession {
 
   private adopt(session: Session): void {
     if (session.kind === 'bearer') {
-      this.options.addSecret(session.accessToken);
-      if (session.refreshToken) this.options.addSecret(session.refreshToken);
+      this.addSecret(session.accessToken);
+      if (session.refreshToken) this.addSecret(session.refreshToken);
     } else {
-      for (const value of session.cookies.values()) this.options.addSecret(value);
+      for (const value of session.cookies.values()) this.addSecret(value);
     }
     this.session = session;
     this.generation += 1;
@@ -244,6 +266,38 @@ export class ConsoleSession {
     if (csrf) headers['x-csrf-token'] = csrf[1];
     return headers;
   }
+}
+
+/** Waits for `work`, or ends with the activity's CancelledFailure if the attempt is cancelled first. */
+async function whileNotCancelled<T>(work: Promise<T>): Promise<T> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    return work;
+  }
+  return Promise.race([work, context.cancelled]);
+}
+
+const sessions = new Map<string, ConsoleSession>();
+
+/**
+ * The worker-wide console session for one Dify server, app and set of credentials. Every
+ * activity (every shard, schedule and retry) uses the same one, so the worker logs in once,
+ * renews once on expiry, and a login Dify refused is not tried again until the settings
+ * change (new credentials are a new key): a wrong password costs one failed login per worker,
+ * far from Dify's lockout.
+ */
+export function sharedConsoleSession(identity: { baseUrl: string; appId?: string; credentials: ConsoleCredentials; mode: ConsoleAuthMode }, create: () => ConsoleSession): ConsoleSession {
+  const secret = identity.credentials.kind === 'password' ? `${identity.credentials.email}\n${identity.credentials.password}` : identity.credentials.token;
+  // Hashed so credentials do not sit in a map key in heap dumps.
+  const key = createHash('sha256').update([identity.baseUrl, identity.appId ?? '', identity.mode, identity.credentials.kind, secret].join('\n')).digest('hex');
+  let session = sessions.get(key);
+  if (!session) {
+    session = create();
+    sessions.set(key, session);
+  }
+  return session;
 }
 
 function safeJson(text: string): unknown {

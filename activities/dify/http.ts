@@ -1,4 +1,5 @@
 import { Agent } from 'undici';
+import { activitySignal } from '../liveness';
 import { DifyError, isDifyError } from './errors';
 import type { RequestGate } from './rate-limiter';
 import { backoffDelay, sleep } from './retry';
@@ -51,12 +52,17 @@ function errorCode(error: unknown): string | undefined {
   return errorCode((error as { cause?: unknown }).cause);
 }
 
+/**
+ * The `X-Version` header of the first response that carried one (Dify 1.x sends it on every
+ * answer), per base URL and shared by every transport of the process, so the worker-wide
+ * console session learns it from any activity's requests.
+ */
+const announcedVersions = new Map<string, string>();
+
 export class HttpTransport {
   private readonly agent: Agent;
   private readonly origin: string;
   private readonly basePath: string;
-  /** The `X-Version` header of the first response that carried one (Dify 1.x sends it on every answer). */
-  private seenVersion: string | undefined;
 
   constructor(private readonly options: HttpOptions) {
     const url = new URL(options.baseUrl);
@@ -85,9 +91,11 @@ export class HttpTransport {
       headers['content-type'] = 'application/json';
     }
     // Header and body timeouts only bound each wait; a server trickling its answer needs a
-    // deadline for the whole attempt as well.
+    // deadline for the whole attempt as well. A cancelled activity attempt aborts it at once.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs);
+    const cancelled = activitySignal();
+    cancelled?.throwIfAborted();
     try {
       const response = await this.agent.request({
         origin: this.origin,
@@ -97,12 +105,15 @@ export class HttpTransport {
         body,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
-        signal: deadline.signal,
+        signal: cancelled ? AbortSignal.any([deadline.signal, cancelled]) : deadline.signal,
       });
       const text = await response.body.text();
-      this.seenVersion ??= headerValue(response.headers, 'x-version')?.trim() || undefined;
+      const announced = headerValue(response.headers, 'x-version')?.trim();
+      if (announced && !announcedVersions.has(this.options.baseUrl)) announcedVersions.set(this.options.baseUrl, announced);
       return { status: response.statusCode, headers: response.headers, text };
     } catch (error) {
+      // The activity's CancelledFailure, so the attempt ends as cancelled rather than failed.
+      if (cancelled?.aborted) throw cancelled.reason;
       throw this.transportError(error, what, deadline.signal.aborted);
     } finally {
       clearTimeout(timer);
@@ -111,7 +122,7 @@ export class HttpTransport {
 
   /** Dify's version as announced by the `X-Version` header of any response so far, if one did. */
   get announcedVersion(): string | undefined {
-    return this.seenVersion;
+    return announcedVersions.get(this.options.baseUrl);
   }
 
   private transportError(error: unknown, what: string, deadlinePassed: boolean): DifyError {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { pause } from '../liveness';
 
 /**
  * Throughput limits of one Dify app, shared by every request the worker process sends it:
@@ -114,7 +115,8 @@ export class RequestGate {
   }
 
   private async waitForResume(): Promise<void> {
-    for (let wait = this.resumeAt - Date.now(); wait > 0; wait = this.resumeAt - Date.now()) await sleep(wait);
+    // A Retry-After pause can be long: heartbeat through it and end it on cancellation.
+    for (let wait = this.resumeAt - Date.now(); wait > 0; wait = this.resumeAt - Date.now()) await pause(wait);
   }
 }
 

@@ -1,3 +1,5 @@
+import { pause } from '../liveness';
+
 /**
  * Timing of in-process retries: how long to wait before the next attempt.
  */
@@ -32,6 +34,10 @@ export function backoffDelay(attempt: number, baseDelayMs: number, random: () =>
   return Math.round(step / 2 + random() * (step / 2));
 }
 
+/**
+ * The wait between two attempts. Inside an activity it heartbeats and ends with a
+ * CancelledFailure as soon as the attempt is cancelled; elsewhere (`check`) a plain timer.
+ */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return pause(ms);
 }
