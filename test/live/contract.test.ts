@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DifyClient } from '../../activities/dify/client';
+import { isDifyError } from '../../activities/dify/errors';
 import { loadSettings } from '../../config/load';
 import { liveDify, type LiveDify } from './harness';
 import { bearer, wire } from './wire';
@@ -127,5 +128,72 @@ describe('real Dify: version and service API', () => {
     assert.deepEqual(seen.sort(), live.seed.workflowRuns.map((run) => run.id).sort());
     // Each inner cut's runs came back twice from Dify (inclusive at both ends) and were dropped once.
     assert.equal(dropped, cuts.slice(1, -1).reduce((sum, cut) => sum + (bySecond.get(cut)?.length ?? 0), 0));
+  });
+  it('run detail: inputs a JSON string with sys.* keys, outputs an object, failed runs answer 200 with the error', async () => {
+    const succeeded = live.seed.workflowRuns.find((run) => run.status === 'succeeded');
+    const failed = live.seed.workflowRuns.find((run) => run.status === 'failed');
+    assert.ok(succeeded && failed);
+    const raw = await wire(live.url, `/v1/workflows/run/${succeeded.id}`, { headers: bearer(live.seed.workflowApiKey) });
+    assert.equal(raw.status, 200);
+    const body = raw.json as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body).sort(), ['created_at', 'elapsed_time', 'error', 'finished_at', 'id', 'inputs', 'outputs', 'status', 'total_steps', 'total_tokens', 'workflow_id']);
+    assert.equal(typeof body.inputs, 'string');
+    const inputs = JSON.parse(body.inputs as string) as Record<string, unknown>;
+    assert.equal(inputs.query, succeeded.query);
+    assert.equal(inputs['sys.user_id'], succeeded.user);
+    assert.equal(inputs['sys.workflow_run_id'], succeeded.id);
+    assert.deepEqual(body.outputs, succeeded.outputs);
+    assert.equal(typeof body.created_at, 'number');
+
+    for (const run of [succeeded, failed]) {
+      const detail = await client.runDetail(run.id);
+      assert.ok(detail);
+      assert.deepEqual(
+        { id: detail.id, status: detail.status, error: detail.error ?? null, steps: detail.total_steps, created: detail.created_at, finished: detail.finished_at },
+        { id: run.id, status: run.status, error: run.error, steps: run.totalSteps, created: run.runCreatedAt, finished: run.runFinishedAt },
+      );
+    }
+    const failedRaw = await wire(live.url, `/v1/workflows/run/${failed.id}`, { headers: bearer(live.seed.workflowApiKey) });
+    assert.equal(failedRaw.status, 200);
+    assert.deepEqual((failedRaw.json as { outputs: unknown }).outputs, {});
+    assert.equal(await client.runDetail('00000000-0000-4000-8000-000000000000'), null);
+  });
+
+  it('error envelopes', async () => {
+    const key = bearer(live.seed.workflowApiKey);
+    const cases: [string, Awaited<ReturnType<typeof wire>>, number, Record<string, unknown>][] = [
+      ['non-UUID run id', await wire(live.url, '/v1/workflows/run/nope', { headers: key }), 500, { message: 'Internal Server Error', code: 'unknown', status: 500 }],
+      ['unknown run', await wire(live.url, '/v1/workflows/run/00000000-0000-4000-8000-000000000000', { headers: key }), 404, { code: 'not_found', message: 'Workflow run not found.', status: 404 }],
+      ['wrong key', await wire(live.url, '/v1/info', { headers: bearer('app-not-a-key') }), 401, { code: 'unauthorized', message: 'Access token is invalid', status: 401 }],
+      ['no key', await wire(live.url, '/v1/info'), 401, { code: 'unauthorized', message: "Authorization header must be provided and start with 'Bearer'", status: 401 }],
+      ['second setup', await wire(live.url, '/console/api/setup', { method: 'POST', body: { email: 'x@example.com', name: 'x', password: 'Passw0rd123' } }), 403, { error: { type: 'authorization_error', message: 'Forbidden', status: 403 } }],
+      ['GET workspaces/current', await wire(live.url, '/console/api/workspaces/current'), 405, { code: 'method_not_allowed', message: 'The method is not allowed for the requested URL.', status: 405 }],
+    ];
+    for (const [what, answer, status, body] of cases) {
+      assert.equal(answer.status, status, what);
+      assert.deepEqual(answer.json, body, what);
+    }
+    for (const query of [{ limit: 101 }, { limit: 0 }, { status: 'partial-succeeded' }] as Record<string, string | number>[]) {
+      const answer = await wire(live.url, '/v1/workflows/logs', { headers: key, query });
+      assert.equal(answer.status, 400, JSON.stringify(query));
+      const envelope = answer.json as { code: string; message: string; status: number };
+      assert.equal(envelope.code, 'invalid_param');
+      assert.equal(envelope.status, 400);
+      assert.match(envelope.message, /^1 validation error for WorkflowLogQuery\n/);
+    }
+    const chat = await wire(live.url, '/v1/workflows/logs', { headers: bearer(live.seed.chatApiKey) });
+    assert.deepEqual(chat.json, { page: 1, limit: 20, total: 0, has_more: false, data: [] });
+
+    const wrongKey = clientFor({ ...live.workflowEnv, DIFY_API_TOKEN: 'app-not-a-key' });
+    try {
+      await assert.rejects(wrongKey.appInfo(), (error: unknown) => {
+        assert.ok(isDifyError(error));
+        assert.deepEqual({ kind: error.kind, retryable: error.retryable, setting: error.setting }, { kind: 'auth', retryable: false, setting: 'DIFY_API_TOKEN' });
+        assert.ok(!error.message.includes('app-not-a-key'));
+        return true;
+      });
+    } finally {
+      await wrongKey.close();
+    }
   });
 });

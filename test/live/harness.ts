@@ -12,7 +12,10 @@ import { HOW_TO_GET_A_DIFY, NoDifyError, seedDify } from './real-dify';
  * line saying how to get a Dify, so a live test never passes without one.
  *
  * Assert against what seeding recorded (`seed`), never against what it intended: a run's
- * `status` is what Dify answered, `expectedStatus` only the plan.
+ * `status` is what Dify answered, `expectedStatus` only the plan. The seeded apps are shared
+ * by every live test file and reports assert their exact content: do not add runs, messages
+ * or feedback to them; a test that needs its own data calls seedDify() (real-dify.ts), which
+ * makes new apps.
  */
 
 const seededRunSchema = z
