@@ -3,6 +3,7 @@ import type { DetailCollection, LogCollection, ReportPlan, ReportSummary } from 
 import { findApp, type AppConfig, type Settings } from '../config/load';
 import { collectLogPages } from './collect-logs';
 import { collectRunDetails } from './collect-details';
+import { chatAppMode, collectChatApp } from './chat-app';
 import { mergeShardCollections, type Collection } from './merge-shards';
 import { DifyClient } from './dify/client';
 import { withFailureMapping } from './failures';
@@ -54,6 +55,16 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
       return run(() =>
         withDify(plan.app, (dify, app) => collectRunDetails(dify, outputDir, plan, logs.file, app.dify.concurrency)),
       );
+    },
+
+    /** The app's mode when it is a chat app (read through the console), else null: a workflow app. */
+    async chatMode(plan: ReportPlan): Promise<string | null> {
+      return withFailureMapping(secrets, () => withDify(plan.app, (dify) => chatAppMode(dify)));
+    },
+
+    /** A chat app's messages of the window, in the same collection shape as workflow runs. */
+    async collectChat(plan: ReportPlan, mode: string): Promise<Collection> {
+      return withFailureMapping(secrets, () => withDify(plan.app, (dify, app) => collectChatApp(dify, app, outputDir, plan, mode)));
     },
 
     /** The shards of a large window joined into one collection, as if collected whole. */

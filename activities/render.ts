@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { DateTime } from 'luxon';
+import { z } from 'zod';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Completeness, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
@@ -10,12 +11,17 @@ import { Accumulator, csvText, prepareRecord, QaRows, reportFiles, runsHeader, r
 import { redactionFrom } from '../reports/redact';
 import { LOOKBACK_PERIODS, parseUsersFile, USERS_FILE, usersFileContent } from '../reports/user-history';
 import { previousWindow } from '../workflows/window';
+import { collectedMessageSchema } from './dify/chat-api';
 import { collectedRunSchema } from './dify/schemas';
+
+/** A raw record: a chat app's message or a workflow run. */
+const collectedRecordSchema = z.union([collectedMessageSchema, collectedRunSchema]);
 import { RecordSorter } from './render-sort';
 import { applyModes, DEFAULT_FOLDER_MODE, ensureFolder, readNdjsonGz, removeFolder, replaceFolder, resolveInside, writeFileAtomic } from './storage';
 
 /** The completeness statement every report format and notification repeats. */
 export function assessCompleteness(plan: ReportPlan, logs: LogCollection, details: DetailCollection): Completeness {
+  if (logs.chat) return assessChatCompleteness(plan, logs, logs.chat, details);
   const missing = Math.max(0, logs.expected - logs.fetched);
   const complete = missing === 0 && logs.invalid === 0 && details.detailFailures === 0 && details.nodeFailures === 0;
   const parts = [`${logs.fetched} of ${logs.expected} runs fetched`];
@@ -30,6 +36,36 @@ export function assessCompleteness(plan: ReportPlan, logs: LogCollection, detail
     duplicates: logs.duplicates,
     invalid: logs.invalid,
     detailFailures: details.detailFailures,
+    nodeFailures: details.nodeFailures,
+    complete,
+    line: `${complete ? 'complete' : 'INCOMPLETE'}: ${parts.join(', ')}`,
+  };
+}
+
+/**
+ * A chat app's completeness: every conversation Dify lists as updated since the window start
+ * listed, every listed conversation's messages read (as many as Dify counts), and node
+ * executions for every chatflow message at level `nodes`.
+ */
+function assessChatCompleteness(plan: ReportPlan, logs: LogCollection, chat: NonNullable<LogCollection['chat']>, details: DetailCollection): Completeness {
+  const unlisted = Math.max(0, chat.conversationsExpected - chat.conversationsListed);
+  const complete = unlisted === 0 && chat.conversationFailures === 0 && chat.messagesShort === 0 && logs.invalid === 0 && details.nodeFailures === 0;
+  const parts = [
+    `${logs.fetched} messages in ${chat.conversationsInWindow} conversations`,
+    `${chat.conversationsListed} of ${chat.conversationsExpected} conversations listed`,
+    chat.conversationFailures === 0 ? 'messages of all read' : `messages of ${chat.conversationFailures} conversations missing`,
+  ];
+  if (chat.messagesShort > 0) parts.push(`${chat.messagesShort} messages Dify counts were not returned`);
+  if (chat.conversationsGone > 0) parts.push(`${chat.conversationsGone} conversations deleted while reading`);
+  if (logs.invalid > 0) parts.push(`${logs.invalid} invalid records`);
+  if (plan.level === 'nodes' && details.nodesFetched + details.nodeFailures > 0) parts.push(details.nodeFailures === 0 ? 'node executions for all' : `${details.nodeFailures} node lists missing`);
+  return {
+    level: plan.level,
+    expected: logs.expected,
+    fetched: logs.fetched,
+    duplicates: logs.duplicates,
+    invalid: logs.invalid,
+    detailFailures: chat.conversationFailures + unlisted,
     nodeFailures: details.nodeFailures,
     complete,
     line: `${complete ? 'complete' : 'INCOMPLETE'}: ${parts.join(', ')}`,
@@ -164,6 +200,7 @@ export async function renderReportFolder(
     previousErrorSignatures: previous?.errorSignatures ?? null,
     earlierUsers: await earlierUsers(outputDir, plan),
     redaction: redactionFrom(app.redaction, options.redactionKey),
+    chatApp: logs.chat !== undefined,
   };
 
   const target = resolveInside(outputDir, plan.folder);
@@ -179,7 +216,7 @@ export async function renderReportFolder(
     await ensureFolder(staged, folderMode);
     const accumulator = new Accumulator(ctx);
     for await (const value of readNdjsonGz(resolveInside(outputDir, details.file))) {
-      const record = prepareRecord(collectedRunSchema.parse(value), ctx);
+      const record = prepareRecord(collectedRecordSchema.parse(value), ctx);
       accumulator.add(record);
       if (perRunSheets) await sorter.add(record);
     }
@@ -250,5 +287,6 @@ export async function renderReportFolder(
     cost: figures.cost,
     p95ElapsedSeconds: figures.p95ElapsedSeconds,
     completeness,
+    ...(logs.chat && { mode: logs.chat.mode, sessions: figures.sessions, satisfaction: figures.satisfaction ?? null }),
   };
 }

@@ -77,6 +77,23 @@ export const logCollectionSchema = z.object({
   shards: z.number().optional(),
   /** Raw log records, NDJSON gzip, relative to OUTPUT_DIR. */
   file: z.string(),
+  /** Chat apps: what listing conversations and walking their messages found (see collect-chat.ts). */
+  chat: z
+    .object({
+      mode: z.string(),
+      /** Dify's total of conversations updated since the window start. */
+      conversationsExpected: z.number(),
+      conversationsListed: z.number(),
+      /** Conversations with at least one message in the window: the window's sessions. */
+      conversationsInWindow: z.number(),
+      /** Conversations whose messages could not be read after retries. */
+      conversationFailures: z.number(),
+      /** Conversations deleted between listing and reading. */
+      conversationsGone: z.number(),
+      /** Messages Dify counted but the walk did not return. */
+      messagesShort: z.number(),
+    })
+    .optional(),
 });
 export type LogCollection = z.infer<typeof logCollectionSchema>;
 
@@ -117,6 +134,10 @@ export const reportSummarySchema = z.object({
   cost: z.record(z.string(), z.number()),
   p95ElapsedSeconds: z.number().nullable(),
   completeness: completenessSchema,
+  /** Chat apps only: the app mode, conversations in the window and end-user satisfaction (null: nobody rated). */
+  mode: z.string().optional(),
+  sessions: z.number().optional(),
+  satisfaction: z.number().nullable().optional(),
   /** Set by the workflow after delivery: one entry per channel. */
   notifications: z.array(z.object({ channel: z.string(), status: z.string(), detail: z.string() })).optional(),
 });

@@ -1,8 +1,9 @@
 import { localDates } from '../workflows/window';
+import { ChatAccumulator, type ChatAggregates } from './chat-aggregate';
 import { errorSignature } from './errors';
 import { bucketIndex, emptyLatencyHistogram, type HistogramBucket } from './histogram';
 import { addCost, compareText, DECIMALS, money, percentile, round, seconds, sortedNumbers } from './numbers';
-import { questionOf, retrievalOf, truncate } from './qa';
+import { questionOf, retrievalOfRecord, truncate } from './qa';
 import { FAILED_NODE_STATUSES, nodePrice, type RunRecord } from './records';
 import { localParts } from './time';
 import { TopK } from './top';
@@ -139,6 +140,8 @@ export interface Aggregates {
   latestFailures: FailureBrief[];
   /** K of the Q&A sheet: the most segments any run retrieved, at least 1. */
   segmentColumns: number;
+  /** Conversations and feedback of a chat app; null for workflow apps. */
+  chat: ChatAggregates | null;
 }
 
 const EXAMPLE_RUN_IDS = 3;
@@ -244,10 +247,13 @@ export class Accumulator {
   private elapsedOfRunsWithNodes = 0;
   private hasNodeData = false;
   private segmentColumns = 1;
+  private chat: ChatAccumulator | null = null;
 
   constructor(private readonly ctx: ReportContext) {
     this.zone = ctx.window.timezone;
     this.days = new Map(localDates(ctx.window).map((date) => [date, newDay()]));
+    // A chat app's report has its chat figures even for a window without messages.
+    if (ctx.chatApp === true) this.chat = new ChatAccumulator(ctx, [...this.days.keys()]);
   }
 
   add(record: RunRecord): void {
@@ -279,7 +285,7 @@ export class Accumulator {
       const question = this.ctx.redaction?.dropQaText ? '' : truncate(questionOf(record, this.ctx.questionFields), QUESTION_PREVIEW);
       this.failures.offer({ ...brief(record), question, error: truncate(record.error ?? '', ERROR_PREVIEW) });
     }
-    if (!this.ctx.redaction?.dropQaText) this.segmentColumns = Math.max(this.segmentColumns, retrievalOf(record.nodes).segments.length);
+    if (!this.ctx.redaction?.dropQaText) this.segmentColumns = Math.max(this.segmentColumns, retrievalOfRecord(record).segments.length);
 
     // Upstream keeps runs inside the window; a day outside it would have no row to land in.
     const day = this.days.get(date);
@@ -305,6 +311,10 @@ export class Accumulator {
 
     if (record.nodes !== null) this.addNodes(record);
     if (record.error !== null) this.addError(record, record.error);
+    if (record.chat) {
+      this.chat ??= new ChatAccumulator(this.ctx, [...this.days.keys()]);
+      this.chat.add(record);
+    }
   }
 
   private addNodes(record: RunRecord): void {
@@ -341,6 +351,7 @@ export class Accumulator {
     const sortedElapsed = sortedNumbers(this.elapsedAll);
     const latency = latencyOf(sortedElapsed);
     const sessions = this.conversations.size + this.runsWithoutConversation;
+    const chat = this.chat?.finish() ?? null;
     const figures: ReportFigures = {
       runs: this.runs,
       succeeded: this.succeeded,
@@ -352,6 +363,7 @@ export class Accumulator {
       p50ElapsedSeconds: latency.p50,
       p95ElapsedSeconds: latency.p95,
       tokenSpeed: this.totalElapsed > 0 ? round(this.totalTokens / this.totalElapsed, DECIMALS.ratio) : null,
+      ...(chat && { satisfaction: chat.ratings.satisfaction }),
     };
 
     const days: DayAggregate[] = [...this.days].map(([date, day]) => {
@@ -454,6 +466,7 @@ export class Accumulator {
       slowestRuns: this.slowest.values(),
       latestFailures: this.failures.values(),
       segmentColumns: this.segmentColumns,
+      chat,
     };
   }
 }

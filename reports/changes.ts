@@ -3,7 +3,7 @@ import type { ReportFigures } from './types';
 
 /** A headline figure against the previous period (day over day for daily reports, week over week for weekly). */
 export interface Change {
-  figure: 'runs' | 'succeeded' | 'failed' | 'users' | 'sessions' | 'totalTokens' | 'p50ElapsedSeconds' | 'p95ElapsedSeconds' | 'tokenSpeed' | 'cost';
+  figure: 'runs' | 'succeeded' | 'failed' | 'users' | 'sessions' | 'totalTokens' | 'p50ElapsedSeconds' | 'p95ElapsedSeconds' | 'tokenSpeed' | 'satisfaction' | 'cost';
   /** Only for `cost`. */
   currency?: string;
   current: number | null;
@@ -24,6 +24,8 @@ function change(figure: Change['figure'], current: number | null, previous: numb
 
 export function changesAgainst(current: ReportFigures, previous: ReportFigures): Change[] {
   const changes = SCALAR_FIGURES.map((figure) => change(figure, current[figure], previous[figure]));
+  // Chat apps only: a workflow app's report has no satisfaction to compare.
+  if (current.satisfaction !== undefined || previous.satisfaction !== undefined) changes.push(change('satisfaction', current.satisfaction ?? null, previous.satisfaction ?? null));
   const currencies = [...new Set([...Object.keys(current.cost), ...Object.keys(previous.cost)])].sort();
   for (const currency of currencies) changes.push(change('cost', current.cost[currency] ?? 0, previous.cost[currency] ?? 0, currency));
   return changes;

@@ -5,6 +5,7 @@ import { renderJson } from './json';
 import { sheetLayouts } from './locale';
 import { renderMarkdown } from './markdown';
 import { dailySheet } from './sheets/daily';
+import { chatSheets, MESSAGES_FILE } from './sheets/chat';
 import { errorsSheet } from './sheets/errors';
 import { nodesSheet } from './sheets/nodes';
 import { overviewSheet } from './sheets/overview';
@@ -25,8 +26,8 @@ export function reportFiles(aggregates: Aggregates, ctx: ReportContext): ReportF
     files.push(
       ...[overviewSheet(aggregates, ctx), dailySheet(aggregates, ctx), usersSheet(aggregates, ctx)].map((sheet) => ({ name: sheet.name, content: toCsv(sheet) })),
       { name: layouts.qaPairs.file, rowsOf: 'qa-pairs' },
-      { name: layouts.runs.file, rowsOf: 'runs' },
-      ...[nodesSheet(aggregates, ctx), errorsSheet(aggregates, ctx)].map((sheet) => ({ name: sheet.name, content: toCsv(sheet) })),
+      { name: ctx.chatApp === true ? MESSAGES_FILE : layouts.runs.file, rowsOf: 'runs' },
+      ...[nodesSheet(aggregates, ctx), errorsSheet(aggregates, ctx), ...chatSheets(aggregates, ctx)].map((sheet) => ({ name: sheet.name, content: toCsv(sheet) })),
     );
   }
   if (ctx.formats.includes('md')) files.push({ name: 'report.md', content: renderMarkdown(aggregates, ctx) });

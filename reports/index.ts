@@ -1,8 +1,7 @@
-import type { CollectedRun } from '../activities/dify/schemas';
 import { Accumulator, compareRuns } from './aggregate';
 import { toCsv } from './csv';
 import { reportFiles } from './files';
-import { prepareRecord } from './prepare';
+import { prepareRecord, type CollectedRecord } from './prepare';
 import { qaPairsSheet } from './sheets/qa-pairs';
 import { runsSheet } from './sheets/runs';
 import type { RenderedReport, ReportContext } from './types';
@@ -10,7 +9,7 @@ import type { RenderedReport, ReportContext } from './types';
 export type { ReportContext, ReportFigures, RenderedReport, EarlierUsers } from './types';
 export { Accumulator, compareRuns, type Aggregates } from './aggregate';
 export { reportFiles, type ReportFile } from './files';
-export { prepareRecord } from './prepare';
+export { prepareRecord, type CollectedRecord } from './prepare';
 export { QaRows } from './sheets/qa-pairs';
 export { runsHeader, runsRow } from './sheets/runs';
 export { csvText } from './csv';
@@ -21,7 +20,8 @@ export { csvText } from './csv';
  * small windows. Pure: no I/O and no clock, so the same runs and context always give the same
  * bytes; activities/render.ts produces the very same bytes from a stream.
  */
-export function renderReport(runs: readonly CollectedRun[], ctx: ReportContext): RenderedReport {
+export function renderReport(runs: readonly CollectedRecord[], given: ReportContext): RenderedReport {
+  const ctx: ReportContext = runs.some((run) => 'kind' in run) && given.chatApp === undefined ? { ...given, chatApp: true } : given;
   const records = runs.map((run) => prepareRecord(run, ctx)).sort(compareRuns);
   const accumulator = new Accumulator(ctx);
   for (const record of records) accumulator.add(record);

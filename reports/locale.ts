@@ -218,6 +218,19 @@ export interface Labels {
   hourByWeekday: string;
   weekdays: string;
   totalTime: string;
+  satisfaction: string;
+  adminSatisfaction: string;
+  likes: string;
+  dislikes: string;
+  adminRatings: string;
+  feedback: string;
+  conversationLengths: string;
+  messagesInConversation: string;
+  conversations: string;
+  worstRated: string;
+  answer: string;
+  comment: string;
+  conversation: string;
 }
 
 const EN_LABELS: Labels = {
@@ -291,6 +304,32 @@ const EN_LABELS: Labels = {
   hourByWeekday: 'Runs by weekday and hour',
   weekdays: 'Mon,Tue,Wed,Thu,Fri,Sat,Sun',
   totalTime: 'Total time (s)',
+  satisfaction: 'Satisfaction (end users)',
+  adminSatisfaction: 'Satisfaction (console ratings)',
+  likes: 'Likes',
+  dislikes: 'Dislikes',
+  adminRatings: 'Console likes / dislikes',
+  feedback: 'Feedback',
+  conversationLengths: 'Conversation length',
+  messagesInConversation: 'Messages in the window',
+  conversations: 'Conversations',
+  worstRated: 'Worst-rated answers',
+  answer: 'Answer',
+  comment: 'Comment',
+  conversation: 'Conversation',
+};
+
+/** A chat app's runs are messages and its sessions conversations; the words say so. */
+const EN_CHAT_LABELS: Partial<Labels> = {
+  runs: 'Messages',
+  sessions: 'Conversations',
+  avgInteractions: 'Messages per conversation',
+  perDay: 'Messages per day',
+  slowestRuns: 'Slowest answers',
+  failedRunsList: 'Latest failed messages',
+  run: 'Message',
+  runsPerHour: 'Messages per hour',
+  hourByWeekday: 'Messages by weekday and hour',
 };
 
 const ZH_LABELS: Labels = {
@@ -364,8 +403,29 @@ const ZH_LABELS: Labels = {
   hourByWeekday: '按星期和小时的消息数',
   weekdays: '周一,周二,周三,周四,周五,周六,周日',
   totalTime: '总耗时（秒）',
+  satisfaction: '用户满意度',
+  adminSatisfaction: '管理员评价满意度',
+  likes: '点赞',
+  dislikes: '点踩',
+  adminRatings: '管理员点赞 / 点踩',
+  feedback: '用户反馈',
+  conversationLengths: '会话长度分布',
+  messagesInConversation: '区间内消息数',
+  conversations: '会话数',
+  worstRated: '评价最差的回答',
+  answer: 'AI回答',
+  comment: '反馈内容',
+  conversation: '会话',
 };
 
-export function labels(locale: Locale): Labels {
-  return locale === 'zh-CN' ? ZH_LABELS : EN_LABELS;
+const ZH_CHAT_LABELS: Partial<Labels> = {
+  slowestRuns: '最慢的回答',
+  failedRunsList: '最近失败的消息',
+  run: '消息',
+};
+
+export function labels(locale: Locale, chatApp = false): Labels {
+  const base = locale === 'zh-CN' ? ZH_LABELS : EN_LABELS;
+  if (!chatApp) return base;
+  return { ...base, ...(locale === 'zh-CN' ? ZH_CHAT_LABELS : EN_CHAT_LABELS) };
 }

@@ -40,6 +40,8 @@ function firstPresent(source: Record<string, unknown>, fields: readonly string[]
 
 /** The first configured question field present in the run's inputs (`query`, then `sys.query` by default). */
 export function questionOf(record: RunRecord, questionFields: readonly string[]): string {
+  // A chat message's question is its query, whatever the app's own input variables are called.
+  if (record.chat) return cellText(asText(record.inputs['sys.query']));
   return cellText(asText(firstPresent(record.inputs, questionFields)));
 }
 
@@ -59,6 +61,7 @@ export function truncate(value: string, maxLength: number): string {
 
 /** The first configured answer field present in the run's outputs (`text`, `answer`, `result` by default). */
 export function answerOf(record: RunRecord, answerFields: readonly string[], maxLength: number): string {
+  if (record.chat) return truncate(cellText(asText(record.outputs.answer)), maxLength);
   return truncate(cellText(asText(firstPresent(record.outputs, answerFields))), maxLength);
 }
 
@@ -101,6 +104,22 @@ export function retrievalOf(nodes: readonly NodeExecution[] | null): Retrieval {
     }
   }
   return { knowledgeBases, documents, segments };
+}
+
+/**
+ * What the Q&A sheet shows as retrieved for one record: for a chat message the segments its
+ * answer cites (`retriever_resources`, in citation order), else the knowledge-retrieval nodes.
+ */
+export function retrievalOfRecord(record: RunRecord): Retrieval {
+  const cited = record.chat?.cited ?? [];
+  if (cited.length === 0) return retrievalOf(record.nodes);
+  const knowledgeBases: string[] = [];
+  const documents: string[] = [];
+  for (const segment of cited) {
+    if (segment.dataset !== '' && !knowledgeBases.includes(segment.dataset)) knowledgeBases.push(segment.dataset);
+    if (segment.document !== '' && !documents.includes(segment.document)) documents.push(segment.document);
+  }
+  return { knowledgeBases, documents, segments: cited.map((segment) => ({ score: segment.score, text: segment.content })) };
 }
 
 /** `0.8123 text…`: the score first so a reader can sort by eye; no score (keyword search) shows the text only. */

@@ -30,6 +30,36 @@ export interface RunRecord {
   detailStatus: string;
   /** Title of the first failed node, to attribute the run's error. */
   failedNode: string | null;
+  /** Set for messages of chat apps (see chat-records.ts); absent for workflow runs. */
+  chat?: ChatFacts;
+}
+
+/** One rating of a chat message. `source` `user` is the end user, `admin` a console account. */
+export interface FeedbackFact {
+  rating: string;
+  content: string;
+  source: string;
+}
+
+/** A knowledge segment a chat answer cites. */
+export interface CitedSegment {
+  dataset: string;
+  document: string;
+  score: number | null;
+  content: string;
+}
+
+/** What a chat message adds to a run's fields. */
+export interface ChatFacts {
+  messageId: string;
+  mode: string;
+  conversationName: string;
+  /** 1 for the conversation's first message, counted over the whole conversation. */
+  position: number;
+  /** Dify's own status: `normal`, `error` or `paused`. */
+  messageStatus: string;
+  feedbacks: FeedbackFact[];
+  cited: CitedSegment[];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { NodeExecution } from '../activities/dify/schemas';
-import type { RunRecord } from './records';
+import type { ChatFacts, RunRecord } from './records';
 
 /**
  * Redaction (product §7): what an app's `redaction` settings take out of every report, and
@@ -110,6 +110,17 @@ function redactRetrieval(node: NodeExecution, edit: ((text: string) => string) |
   return { ...node, outputs: { ...node.outputs, result: items } };
 }
 
+/** A chat message's own texts: the conversation's name, feedback comments, cited segments. */
+function redactChat(chat: ChatFacts, edit: ((text: string) => string) | null, drop: boolean): ChatFacts {
+  const apply = (text: string): string => (drop ? '' : edit ? edit(text) : text);
+  return {
+    ...chat,
+    conversationName: apply(chat.conversationName),
+    feedbacks: chat.feedbacks.map((feedback) => ({ ...feedback, content: apply(feedback.content) })),
+    cited: chat.cited.map((segment) => ({ ...segment, content: apply(segment.content) })),
+  };
+}
+
 /**
  * The record as the reports may see it. A user's own raw ids are also replaced wherever they
  * appear in that run's texts (a question quoting the asker's account, an error naming the user),
@@ -136,5 +147,6 @@ export function redactRecord(record: RunRecord, redaction: Redaction, rawIds: re
     outputs: dropQaText ? {} : editing ? (mapStrings(record.outputs, edit) as Record<string, unknown>) : record.outputs,
     error: record.error !== null && editing ? edit(record.error) : record.error,
     nodes: record.nodes === null ? null : record.nodes.map((node) => redactRetrieval(node, editing ? edit : null, dropQaText)),
+    ...(record.chat && { chat: redactChat(record.chat, editing ? edit : null, dropQaText) }),
   };
 }

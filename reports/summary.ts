@@ -1,5 +1,6 @@
 import type { Aggregates, NodeAggregate } from './aggregate';
 import { changesAgainst, type Change } from './changes';
+import { bucketLabel } from './chat-aggregate';
 import { labels, type Labels } from './locale';
 import { cell, costText, seconds } from './numbers';
 import { localIso, windowBoundIso } from './time';
@@ -12,7 +13,8 @@ import type { ReportContext } from './types';
  */
 
 export type SectionId =
-  | 'headline' | 'status' | 'latency' | 'cost' | 'daily' | 'hours' | 'users' | 'slowest' | 'nodes' | 'nodeFailures' | 'errors' | 'failures' | 'changes';
+  | 'headline' | 'status' | 'latency' | 'cost' | 'daily' | 'hours' | 'users' | 'slowest' | 'nodes' | 'nodeFailures' | 'errors' | 'failures' | 'changes'
+  | 'feedback' | 'conversationLengths' | 'worstRated';
 
 export interface Section {
   id: SectionId;
@@ -60,6 +62,7 @@ function changeLabel(change: Change, words: Labels): string {
     p50ElapsedSeconds: words.p50,
     p95ElapsedSeconds: words.p95,
     tokenSpeed: words.tokenSpeed,
+    satisfaction: words.satisfaction,
     cost: words.cost,
   };
   return change.currency === undefined ? names[change.figure] : `${names[change.figure]} (${change.currency})`;
@@ -80,8 +83,54 @@ function userHistoryRows(aggregates: Aggregates, words: Labels): string[][] {
   ];
 }
 
+/** Feedback, conversation lengths and the worst-rated answers: chat apps only. */
+function chatSections(aggregates: Aggregates, ctx: ReportContext, words: Labels): Section[] {
+  const chat = aggregates.chat;
+  if (chat === null) return [];
+  const zone = ctx.window.timezone;
+  const dropQaText = ctx.redaction?.dropQaText === true;
+  const { ratings } = chat;
+  return [
+    {
+      id: 'feedback',
+      title: words.feedback,
+      headers: [words.figure, words.current],
+      rows: [
+        [words.likes, String(ratings.likes)],
+        [words.dislikes, String(ratings.dislikes)],
+        [words.satisfaction, percent(ratings.satisfaction)],
+        [words.adminRatings, `${ratings.adminLikes} / ${ratings.adminDislikes}`],
+        [words.adminSatisfaction, percent(ratings.adminSatisfaction)],
+      ],
+      empty: words.none,
+    },
+    {
+      id: 'conversationLengths',
+      title: words.conversationLengths,
+      headers: [words.messagesInConversation, words.conversations],
+      rows: chat.conversations.length === 0 ? [] : chat.lengthDistribution.map((bucket) => [bucketLabel(bucket), String(bucket.conversations)]),
+      empty: words.none,
+    },
+    {
+      id: 'worstRated',
+      title: words.worstRated,
+      headers: [words.created, words.user, words.dislikes, words.likes, words.comment, ...(dropQaText ? [] : [words.question, words.answer])],
+      rows: chat.worstRated.map((answer) => [
+        localIso(answer.createdAt, zone),
+        answer.userId,
+        answer.adminDislikes > 0 ? `${answer.dislikes} (+${answer.adminDislikes})` : String(answer.dislikes),
+        String(answer.likes),
+        answer.comment,
+        ...(dropQaText ? [] : [answer.question, answer.answer]),
+      ]),
+      empty: words.none,
+    },
+  ];
+}
+
 export function buildSummary(aggregates: Aggregates, ctx: ReportContext): Summary {
-  const words = labels(ctx.locale);
+  const chat = aggregates.chat;
+  const words = labels(ctx.locale, chat !== null);
   const zone = ctx.window.timezone;
   const { figures } = aggregates;
   const costLine = aggregates.currencies.length > 0 ? costText(figures.cost) : '';
@@ -107,9 +156,11 @@ export function buildSummary(aggregates: Aggregates, ctx: ReportContext): Summar
         [words.p50, cell(figures.p50ElapsedSeconds)],
         [words.p95, cell(figures.p95ElapsedSeconds)],
         [words.cost, costLine],
+        ...(chat ? [[words.satisfaction, percent(chat.ratings.satisfaction)], [words.adminSatisfaction, percent(chat.ratings.adminSatisfaction)]] : []),
       ],
       empty: words.none,
     },
+    ...chatSections(aggregates, ctx, words),
     {
       id: 'status',
       title: words.statusCounts,
@@ -134,8 +185,12 @@ export function buildSummary(aggregates: Aggregates, ctx: ReportContext): Summar
     {
       id: 'daily',
       title: words.perDay,
-      headers: [words.date, words.runs, words.succeeded, words.failed, words.users, words.p95],
-      rows: aggregates.days.map((day) => [day.date, String(day.runs), String(day.succeeded), String(day.failed), String(day.users), cell(day.p95ElapsedSeconds)]),
+      headers: [words.date, words.runs, words.succeeded, words.failed, words.users, ...(chat ? [words.conversations, words.satisfaction] : []), words.p95],
+      rows: aggregates.days.map((day, at) => {
+        const chatDay = chat?.days[at];
+        const chatCells = chat ? [String(chatDay?.conversations ?? 0), percent(chatDay?.ratings.satisfaction ?? null)] : [];
+        return [day.date, String(day.runs), String(day.succeeded), String(day.failed), String(day.users), ...chatCells, cell(day.p95ElapsedSeconds)];
+      }),
       empty: words.none,
     },
     {

@@ -28,6 +28,8 @@ export interface ReportContext {
   earlierUsers?: EarlierUsers | null;
   /** What to take out of every report (product §7); absent: nothing. */
   redaction?: Redaction;
+  /** The app is a chat app (chatflow, chatbot, agent): records are messages, sessions are conversations. */
+  chatApp?: boolean;
 }
 
 export interface EarlierUsers {
@@ -48,6 +50,8 @@ export interface ReportFigures {
   p50ElapsedSeconds: number | null;
   p95ElapsedSeconds: number | null;
   tokenSpeed: number | null;
+  /** Chat apps only: end-user likes ÷ (likes + dislikes), null when nobody rated. */
+  satisfaction?: number | null;
 }
 
 export interface RenderedReport {

@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import type { Collection } from '../activities/merge-shards';
 import { reportRequestSchema, type Progress, type ReportPlan, type ReportRequest, type ReportSummary } from '../common/contracts';
 import { timedActivities, type TimedActivities } from './activity-options';
+import { chatModeOf, collectChatWindow } from './chat';
 import { collectDetails, collectLogs, collectShardWorkflow, NON_RETRYABLE } from './collect-shard';
 import { shardPlan, shardWindow } from './shards';
 
@@ -110,7 +111,8 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
     progress.folder = plan.folder;
     activities = timedActivities(plan) ?? activities;
 
-    const { logs, details } = await collect(plan, progress, activities);
+    const mode = await chatModeOf(plan);
+    const { logs, details } = mode === null ? await collect(plan, progress, activities) : await collectChatWindow(plan, mode, progress);
 
     progress.phase = 'rendering';
     summary = await activities.renderReports(plan, logs, details, new Date(workflowInfo().runStartTime).toISOString());

@@ -262,6 +262,41 @@ export class DifyClient {
     throw second.unauthorized.withMessage(`${second.unauthorized.message}; a fresh session was rejected too`);
   }
 
+  /**
+   * A console GET answered with JSON, with the same session handling as node executions: a 401
+   * renews the session once. Callers validate the shape (see chat-api.ts).
+   */
+  async consoleJson(path: string, query: HttpRequest['query'], what: string): Promise<unknown> {
+    const session = this.consoleSession;
+    if (!session) {
+      throw new DifyError('config', `${what} needs console credentials: set DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD (or DIFY_CONSOLE_TOKEN) and DIFY_APP_ID`, {
+        retryable: false,
+        setting: 'DIFY_CONSOLE_EMAIL',
+      });
+    }
+    const attempt = async (): Promise<{ json: unknown } | { unauthorized: DifyError; generation: number }> => {
+      const { headers, generation } = await session.authHeaders();
+      try {
+        return { json: await this.call('console', { method: 'GET', path, query, headers }, what, (response) => this.json(response, what)) };
+      } catch (error) {
+        if (isDifyError(error) && error.kind === 'auth' && error.status === 401) return { unauthorized: error, generation };
+        throw error;
+      }
+    };
+    try {
+      const first = await attempt();
+      if ('json' in first) return first.json;
+      if (session.usesPreIssuedToken) throw this.tokenRejected(first.unauthorized);
+      await session.renew(first.generation);
+      const second = await attempt();
+      if ('json' in second) return second.json;
+      throw second.unauthorized.withMessage(`${second.unauthorized.message}; a fresh session was rejected too`);
+    } catch (error) {
+      if (isDifyError(error)) throw error.withMessage(this.redact(error.message));
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     await this.http.close();
   }

@@ -5,6 +5,11 @@ import { cell, costText } from '../numbers';
 import { windowBoundIso } from '../time';
 import type { ReportContext } from '../types';
 
+function satisfactionCell(ratio: number | null, ctx: ReportContext): string {
+  if (ratio === null) return '';
+  return ctx.locale === 'zh-CN' ? `${Number((ratio * 100).toFixed(2))}%` : cell(ratio);
+}
+
 /**
  * One row for the window. Where the layout has a `currency` column (English) there is one row
  * per currency, so `cost` stays a number a spreadsheet can sum; where it has none (the
@@ -23,8 +28,9 @@ export function overviewSheet(aggregates: Aggregates, ctx: ReportContext): Sheet
     sessions: String(figures.sessions),
     avg_interactions: cell(aggregates.avgInteractions),
     token_speed: cell(figures.tokenSpeed),
-    // Workflow apps have no feedback in Dify's API; an empty cell says "unknown", not "0 %".
-    satisfaction: '',
+    // Workflow apps have no feedback in Dify's API, and a chat app nobody rated has no ratio:
+    // an empty cell says "unknown", not "0 %". The business sheet (zh-CN) shows a percentage.
+    satisfaction: satisfactionCell(figures.satisfaction ?? null, ctx),
     cost: '',
     currency: '',
   };

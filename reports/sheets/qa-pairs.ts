@@ -1,7 +1,7 @@
 import type { Sheet } from '../csv';
 import { sheetLayouts, type QaKey, type QaLayout } from '../locale';
 import { compareRuns } from '../aggregate';
-import { answerOf, attachmentsOf, questionOf, retrievalOf, segmentText } from '../qa';
+import { answerOf, attachmentsOf, questionOf, retrievalOfRecord, segmentText } from '../qa';
 import type { RunRecord } from '../records';
 import { localIso } from '../time';
 import type { ReportContext } from '../types';
@@ -45,10 +45,11 @@ export class QaRows {
     if (this.last !== null && compareRuns(this.last, record) > 0) throw new Error(`Q&A rows must come oldest first: ${record.logId} arrived after ${this.last.logId}`);
     this.last = { createdAt: record.createdAt, logId: record.logId };
     this.seq += 1;
-    const order = (this.questionsPerSession.get(record.sessionId) ?? 0) + 1;
+    // A chat message knows its place in the whole conversation, earlier windows included.
+    const order = record.chat?.position ?? (this.questionsPerSession.get(record.sessionId) ?? 0) + 1;
     this.questionsPerSession.set(record.sessionId, order);
     const drop = this.ctx.redaction?.dropQaText === true;
-    const retrieval = retrievalOf(record.nodes);
+    const retrieval = retrievalOfRecord(record);
     const fields: Record<QaKey, string> = {
       seq: String(this.seq),
       user_id: record.userId,
@@ -60,7 +61,7 @@ export class QaRows {
       knowledge_bases: retrieval.knowledgeBases.join('; '),
       documents: retrieval.documents.join('; '),
       created_at: localIso(record.createdAt, this.ctx.window.timezone),
-      run_id: record.runId,
+      run_id: record.chat?.messageId ?? record.runId,
     };
     const segments = drop ? [] : retrieval.segments.map(segmentText);
     return [

@@ -4,16 +4,19 @@ import { cell, costCells, seconds } from '../numbers';
 import type { RunRecord } from '../records';
 import { localIso } from '../time';
 import type { ReportContext } from '../types';
+import { MESSAGES_FILE, messagesHeader, messagesRow } from './chat';
 
 /**
- * runs.csv: every collected field of a run that fits a cell, oldest first; `detail_status`
+ * runs.csv (messages.csv for chat apps, see chat.ts): every collected field of a run that fits a cell, oldest first; `detail_status`
  * says what is missing. Built row by row so a caller can stream it to a file.
  */
 export function runsHeader(ctx: ReportContext): string[][] {
+  if (ctx.chatApp === true) return messagesHeader();
   return [sheetLayouts(ctx.locale).runs.columns.map(([, header]) => header)];
 }
 
 export function runsRow(record: RunRecord, ctx: ReportContext): string[] {
+  if (ctx.chatApp === true) return messagesRow(record, ctx);
   const zone = ctx.window.timezone;
   const fields: Record<RunsKey, string> = {
     log_id: record.logId,
@@ -36,6 +39,7 @@ export function runsRow(record: RunRecord, ctx: ReportContext): string[] {
 
 /** The whole sheet from records already in order (oldest first). */
 export function runsSheet(records: readonly RunRecord[], ctx: ReportContext): Sheet {
+  if (ctx.chatApp === true) return { name: MESSAGES_FILE, rows: [...messagesHeader(), ...records.map((record) => messagesRow(record, ctx))] };
   const layout = sheetLayouts(ctx.locale).runs;
   return { name: layout.file, rows: [...project(layout.columns, []), ...records.map((record) => runsRow(record, ctx))] };
 }
