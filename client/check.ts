@@ -1,5 +1,8 @@
 import nodemailer from 'nodemailer';
 import { Connection, Client } from '@temporalio/client';
+import { DateTime } from 'luxon';
+import { chatAppSettingsProblem } from '../activities/chat-app';
+import { ChatApi, consoleMinute, isChatMode } from '../activities/dify/chat-api';
 import { DifyClient } from '../activities/dify/client';
 import { accessTokenOf } from '../activities/notify/dingtalk';
 import { transportOptions } from '../activities/notify/email';
@@ -35,16 +38,19 @@ async function checkApp(settings: Settings, app: AppConfig): Promise<CheckResult
   const dify = new DifyClient({ ...app.dify, maxRetries: 1, secrets: settings.secrets });
   try {
     const version = await dify.serverVersion().catch(() => null);
+    let mode: string | null = null;
     results.push(
       await attempt(`${app.key}: Dify service API`, settings, async () => {
         const info = await dify.appInfo();
-        if (info.mode && info.mode !== 'workflow') {
-          throw new Error(`app "${info.name}" is a ${info.mode} app; Difyscope reads workflow apps — check DIFY_API_TOKEN`);
+        if (info.mode && info.mode !== 'workflow' && !isChatMode(info.mode)) {
+          throw new Error(`app "${info.name}" is a ${info.mode} app; Difyscope reads workflow and chat apps (chatflow, chatbot, agent) — check DIFY_API_TOKEN`);
         }
+        mode = info.mode ?? null;
         return `app "${info.name}" (${info.mode ?? 'mode not reported'}) on Dify ${version ?? '(version hidden)'}`;
       }),
     );
     if (!results[0]?.ok) return results;
+    if (isChatMode(mode)) return [...results, await checkChatConsole(settings, app, dify, mode)];
     if (!app.dify.console) {
       results.push({ ok: true, name: `${app.key}: Dify console`, detail: 'not configured: reports collect up to run details (set DIFY_CONSOLE_EMAIL/PASSWORD and DIFY_APP_ID for node executions)' });
       return results;
@@ -63,6 +69,20 @@ async function checkApp(settings: Settings, app: AppConfig): Promise<CheckResult
   } finally {
     await dify.close();
   }
+}
+
+/** A chat app is read through the console only: its settings must be there, and the listing must answer. */
+async function checkChatConsole(settings: Settings, app: AppConfig, dify: DifyClient, mode: string): Promise<CheckResult> {
+  const name = `${app.key}: Dify console and conversations`;
+  const problem = chatAppSettingsProblem(app, mode);
+  if (problem !== null) return { ok: false, name, detail: problem };
+  return attempt(name, settings, async () => {
+    const api = new ChatApi(dify, app.dify.appId);
+    const zone = await api.accountTimezone();
+    const since = consoleMinute(DateTime.now().minus({ days: 30 }), zone);
+    const page = await api.conversationsPage(1, since);
+    return `logged in (${app.dify.console?.kind === 'token' ? 'pre-issued token' : 'e-mail and password'}); ${page.total} conversations updated in the last 30 days (console time zone ${zone})`;
+  });
 }
 
 async function checkTemporal(settings: Settings): Promise<CheckResult[]> {

@@ -146,7 +146,7 @@ export const NOTIFY_CHANNELS = ['email', 'dingtalk', 'webhook'] as const;
 export const notifyChannelSchema = z.enum(NOTIFY_CHANNELS);
 
 /** Alert rules such as `failure_rate > 0.05`, `p95_latency_s > 30`, `runs < 10`. */
-export const ALERT_METRICS = ['runs', 'failed', 'failure_rate', 'p95_latency_s', 'users', 'tokens'] as const;
+export const ALERT_METRICS = ['runs', 'failed', 'failure_rate', 'p95_latency_s', 'users', 'tokens', 'satisfaction', 'conversations'] as const;
 export const alertRuleSchema = z
   .string()
   .trim()

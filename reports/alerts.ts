@@ -62,6 +62,11 @@ export function alertMetricValue(metric: AlertMetric, summary: ReportSummary): n
       return summary.users;
     case 'tokens':
       return summary.totalTokens;
+    // Chat apps only; a workflow app (or a window nobody rated) has none, which breaches nothing.
+    case 'satisfaction':
+      return summary.satisfaction ?? null;
+    case 'conversations':
+      return summary.sessions ?? null;
   }
 }
 

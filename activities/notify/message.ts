@@ -67,6 +67,12 @@ function periodOf(request: NotifyRequest): string {
 }
 
 function headlineSubject(summary: ReportSummary): string {
+  if (summary.mode !== undefined) {
+    // A chat app: messages, conversations and how users rated the answers.
+    const messages = `${formatInteger(summary.runs)} ${summary.runs === 1 ? 'message' : 'messages'}`;
+    const rated = summary.satisfaction === null || summary.satisfaction === undefined ? '' : ` · ${formatNumber(Number((summary.satisfaction * 100).toFixed(2)))}% satisfied`;
+    return `${messages} in ${formatInteger(summary.sessions ?? 0)} conversations${rated}`;
+  }
   const runs = `${formatInteger(summary.runs)} ${summary.runs === 1 ? 'run' : 'runs'}`;
   return summary.runs === 0 ? runs : `${runs} · ${formatPercent(summary.failed, summary.runs)} failed`;
 }
@@ -81,6 +87,7 @@ const CHANGE_LABELS: Record<string, string> = {
   p50ElapsedSeconds: 'p50 latency (s)',
   p95ElapsedSeconds: 'p95 latency (s)',
   tokenSpeed: 'Tokens/s',
+  satisfaction: 'Satisfaction',
   cost: 'Cost',
 };
 
@@ -107,8 +114,16 @@ function reportMarkdown(title: string, summary: ReportSummary, alerts: readonly 
     lines.push('**ALERT**: rules breached', '', ...alerts.map((alert) => `- ${alert.message}`), '');
   }
   const failed = summary.runs === 0 ? formatInteger(summary.failed) : `${formatInteger(summary.failed)} (${formatPercent(summary.failed, summary.runs)})`;
+  const chatLines =
+    summary.mode === undefined
+      ? []
+      : [
+          `- Conversations: **${formatInteger(summary.sessions ?? 0)}**`,
+          `- Satisfaction (end-user likes ÷ ratings): ${summary.satisfaction === null || summary.satisfaction === undefined ? 'no ratings' : `**${formatNumber(Number((summary.satisfaction * 100).toFixed(2)))}%**`}`,
+        ];
   lines.push(
-    `- Runs: **${formatInteger(summary.runs)}**`,
+    `- ${summary.mode === undefined ? 'Runs' : 'Messages'}: **${formatInteger(summary.runs)}**`,
+    ...chatLines,
     `- Failed: **${failed}**`,
     `- Users: ${formatInteger(summary.users)}`,
     `- p95 latency: ${formatSeconds(summary.p95ElapsedSeconds)}`,
