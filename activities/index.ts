@@ -59,12 +59,12 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
 
     /** The app's mode when it is a chat app (read through the console), else null: a workflow app. */
     async chatMode(plan: ReportPlan): Promise<string | null> {
-      return withFailureMapping(secrets, () => withDify(plan.app, (dify) => chatAppMode(dify)));
+      return run(() => withDify(plan.app, (dify) => chatAppMode(dify)));
     },
 
     /** A chat app's messages of the window, in the same collection shape as workflow runs. */
     async collectChat(plan: ReportPlan, mode: string): Promise<Collection> {
-      return withFailureMapping(secrets, () => withDify(plan.app, (dify, app) => collectChatApp(dify, app, outputDir, plan, mode)));
+      return run(() => withDify(plan.app, (dify, app) => collectChatApp(dify, app, outputDir, plan, mode)));
     },
 
     /** The shards of a large window joined into one collection, as if collected whole. */
