@@ -8,6 +8,7 @@ import { accessTokenOf } from '../activities/notify/dingtalk';
 import { transportOptions } from '../activities/notify/email';
 import { redactSecrets, type AppConfig, type Settings } from '../config/load';
 import { scheduleDrift } from './schedules';
+import { connectWith, describeConnection, explainConnectError } from '../config/temporal';
 import { dataConverterFor } from '../worker/data-converter';
 
 export interface CheckResult {
@@ -89,22 +90,24 @@ async function checkTemporal(settings: Settings): Promise<CheckResult[]> {
   const address = settings.temporal.address ?? 'localhost:7233';
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: '5 seconds' });
+    connection = await connectWith(settings.temporal.connection, address, (options) => Connection.connect({ ...options, connectTimeout: '5 seconds' }));
   } catch (error) {
-    return [{ ok: false, name: 'Temporal', detail: `cannot reach ${address} (${message(error, settings)}); check TEMPORAL_ADDRESS or start a server (difyscope dev)` }];
+    return [{ ok: false, name: 'Temporal', detail: message(error, settings) }];
   }
   try {
     const results: CheckResult[] = [];
     results.push(
       await attempt('Temporal', settings, async () => {
-        await connection.workflowService.describeNamespace({ namespace: settings.temporal.namespace });
-        return `${address}, namespace ${settings.temporal.namespace}`;
+        try {
+          await connection.workflowService.describeNamespace({ namespace: settings.temporal.namespace });
+        } catch (error) {
+          const explained = await explainConnectError(error, settings.temporal.connection, address);
+          throw new Error(/not ?found/i.test(String(error)) ? `namespace "${settings.temporal.namespace}" not found on ${address}; check TEMPORAL_NAMESPACE` : explained.message);
+        }
+        return describeConnection(settings.temporal.connection, address);
       }),
     );
-    if (!results[0]?.ok) {
-      results[0] = { ...results[0], detail: `namespace "${settings.temporal.namespace}" not found on ${address}; check TEMPORAL_NAMESPACE` } as CheckResult;
-      return results;
-    }
+    if (!results[0]?.ok) return results;
     // Schedule arguments are encrypted payloads when DIFYSCOPE_ENCRYPTION_KEY is set.
     const client = new Client({ connection, namespace: settings.temporal.namespace, dataConverter: dataConverterFor(settings) });
     results.push(

@@ -4,8 +4,7 @@ import { loadSettings } from '../config/load';
 import { generateDemoStore } from '../simulator/generate';
 import { startDifyServer } from '../simulator/dify-server';
 import { installLogger } from '../worker/logger';
-import { createWorker } from '../worker/worker';
-import { NativeConnection } from '@temporalio/worker';
+import { connectWorker, createWorker } from '../worker/worker';
 import { connectClient } from './connection';
 import { SIMULATED_APP_ID, SIMULATED_CONSOLE, SIMULATED_TOKEN } from './simulate';
 import { startDevServer, type DevServer } from './dev-server';
@@ -44,6 +43,8 @@ export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOpt
     APP_NAME: 'Support bot (demo)',
     REPORT_TIMEZONE: DEMO_TIMEZONE,
     OUTPUT_DIR: outputDir,
+    // A cluster named by TEMPORAL_ADDRESS is reached as configured; the embedded server speaks plain text.
+    ...(process.env.TEMPORAL_ADDRESS ? Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TEMPORAL_'))) : { TEMPORAL_TLS: 'false' }),
     TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE,
     TEMPORAL_TASK_QUEUE: process.env.TEMPORAL_TASK_QUEUE ?? 'difyscope-demo',
     // The demo encrypts like production would when a key is set, and serves the UI its codec.
@@ -60,7 +61,7 @@ export async function runDemo({ keepRunning, stateDir, outputDir, log }: DemoOpt
   if (!address) devServer = await startDevServer(stateDir, log, { codecEndpoint: codecServer?.url });
   const temporalAddress = address ?? devServer?.address ?? 'localhost:7233';
 
-  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const connection = await connectWorker(settings, temporalAddress);
   const worker = await createWorker({ settings, connection });
   const running = worker.run();
   try {

@@ -1,7 +1,6 @@
-import { NativeConnection } from '@temporalio/worker';
 import type { Settings } from '../config/load';
 import { installLogger } from '../worker/logger';
-import { createWorker } from '../worker/worker';
+import { connectWorker, createWorker } from '../worker/worker';
 import { connectClient } from './connection';
 import { startDevServer, type DevServer } from './dev-server';
 import { startLocalCodecServer } from './local-codec-server';
@@ -20,7 +19,7 @@ export async function runDev(settings: Settings, stateDir: string, log: (line: s
   let devServer: DevServer | undefined;
   if (!settings.temporal.address) devServer = await startDevServer(stateDir, log, { codecEndpoint: codecServer?.url });
   const address = settings.temporal.address ?? devServer?.address ?? 'localhost:7233';
-  const connection = await NativeConnection.connect({ address });
+  const connection = await connectWorker(settings, address);
   const client = await connectClient(settings, address);
   try {
     for (const result of await applySchedules(client, settings, { prune: false })) log(`schedule ${result.outcome}: ${result.id}`);

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/load';
+import { TemporalSettingError } from '../config/temporal';
 import { WindowError } from '../workflows/window';
 
 /** Bad input from the operator: one line naming the field and the fix, exit code 2. */
@@ -10,5 +11,5 @@ export class UsageError extends Error {
 }
 
 export function isUsageError(error: unknown): error is Error {
-  return error instanceof UsageError || error instanceof ConfigError || error instanceof WindowError;
+  return error instanceof UsageError || error instanceof ConfigError || error instanceof WindowError || error instanceof TemporalSettingError;
 }

@@ -1,4 +1,5 @@
 import type { Settings } from '../config/load';
+import { describeConnection } from '../config/temporal';
 import { installLogger } from '../worker/logger';
 import { connectWorker, createWorker } from '../worker/worker';
 import { dataConverterFor } from '../worker/data-converter';
@@ -15,7 +16,7 @@ export async function runWorkerCommand(settings: Settings, log: (line: string) =
   const connection = await connectWorker(settings);
   try {
     const worker = await createWorker({ settings, connection });
-    log(`Worker polling task queue "${settings.temporal.taskQueue}" on ${settings.temporal.address ?? 'localhost:7233'} (namespace ${settings.temporal.namespace}); Ctrl-C stops it.`);
+    log(`Worker polling task queue "${settings.temporal.taskQueue}" on ${describeConnection(settings.temporal.connection)}; Ctrl-C stops it.`);
     await worker.run();
     log('Worker stopped.');
   } finally {

@@ -19,6 +19,7 @@ import {
   type ReportFormat,
   type Weekday,
 } from './schema';
+import { temporalConnectionFrom, TemporalSettingError, type TemporalConnection } from './temporal';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -89,7 +90,8 @@ export interface AppConfig {
 }
 
 export interface Settings {
-  temporal: { address?: string; namespace: string; taskQueue: string; /** Heartbeat timeout of long activities, ms. */ heartbeatTimeoutMs: number };
+  /** `connection` carries TLS material and the API key: worker and client side only, never in a workflow input. */
+  temporal: { address?: string; namespace: string; taskQueue: string; /** Heartbeat timeout of long activities, ms. */ heartbeatTimeoutMs: number; connection: TemporalConnection };
   outputDir: string;
   logLevel: GlobalEnv['LOG_LEVEL'];
   logFormat: GlobalEnv['LOG_FORMAT'];
@@ -279,6 +281,15 @@ function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv, no
   return { apps, secrets };
 }
 
+function temporalConnectionOf(source: NodeJS.ProcessEnv): TemporalConnection {
+  try {
+    return temporalConnectionFrom(source);
+  } catch (error) {
+    if (error instanceof TemporalSettingError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
 /**
  * Reads and validates every setting. Throws ConfigError listing one line per problem, each
  * naming the variable (or file field) and how to fix it.
@@ -299,15 +310,17 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
       if (!channels[channel]) throw new ConfigError(`app ${app.key}: notify channel "${channel}" is not configured; set its variables (${channel === 'email' ? 'SMTP_HOST, SMTP_FROM, SMTP_TO' : channel === 'dingtalk' ? 'DINGTALK_WEBHOOK' : 'WEBHOOK_URL'})`);
     }
   }
-  const secrets = [...SECRET_ENV_NAMES.map((name) => source[name]), ...configured.secrets].filter(
+  const connection = temporalConnectionOf(source);
+  const secrets = [...SECRET_ENV_NAMES.map((name) => source[name]), connection.apiKey, ...configured.secrets].filter(
     (value): value is string => typeof value === 'string' && value.length >= 4,
   );
   return {
     temporal: {
-      address: global.TEMPORAL_ADDRESS,
-      namespace: global.TEMPORAL_NAMESPACE,
+      address: connection.address,
+      namespace: connection.namespace,
       taskQueue: global.TEMPORAL_TASK_QUEUE,
       heartbeatTimeoutMs: durationMs(global.ACTIVITY_HEARTBEAT_TIMEOUT),
+      connection,
     },
     outputDir: global.OUTPUT_DIR,
     logLevel: global.LOG_LEVEL,

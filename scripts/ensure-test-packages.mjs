@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Debian packages a few tests use, installed when missing and this machine allows it (root
 // with apt-get): docker-compose parses docker-compose.temporal.yml (no engine needed),
-// chromium renders the HTML report, fonts-noto-cjk lets it draw Chinese text. Elsewhere it only
+// chromium renders the HTML report, fonts-noto-cjk lets it draw Chinese text, nginx is the
+// TLS-terminating gRPC proxy in front of Temporal and openssl makes its certificates. Elsewhere it only
 // says what to install; the tests that need a missing tool then fail with the same advice.
 import { spawnSync } from 'node:child_process';
 
@@ -13,6 +14,8 @@ const missing = [];
 if (!has('docker-compose')) missing.push('docker-compose');
 if (!has('chromium')) missing.push('chromium');
 if (has('dpkg') && !installed('fonts-noto-cjk')) missing.push('fonts-noto-cjk');
+if (!has('nginx') && !has('/usr/sbin/nginx')) missing.push('nginx');
+if (!has('openssl')) missing.push('openssl');
 
 if (missing.length === 0) process.exit(0);
 const root = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Settings } from '../config/load';
 import { createActivities, type ActivityDependencies } from '../activities';
 import { dataConverterFor } from './data-converter';
+import { connectWith } from '../config/temporal';
 
 export interface WorkerConfig {
   settings: Settings;
@@ -44,6 +45,6 @@ export async function createWorker({ settings, connection, workflowBundle, creat
   });
 }
 
-export async function connectWorker(settings: Settings): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: settings.temporal.address ?? 'localhost:7233' });
+export async function connectWorker(settings: Settings, address?: string): Promise<NativeConnection> {
+  return connectWith(settings.temporal.connection, address, (options) => NativeConnection.connect(options));
 }
