@@ -11,7 +11,7 @@ import { sendTestMessages } from '../activities/notify';
 import { isUsageError, UsageError } from './errors';
 import { followReport, formatSummary, prepareReport, startReport } from './report';
 import { settingsFromEnvironment } from './settings';
-import { statusLines } from './status';
+import { statusReport } from './status';
 import { applySchedules, backfillSchedule, describeSchedule, listSchedules, resolveScheduleId } from './schedules';
 import { runWorkerCommand } from './worker';
 import { runCodecServerCommand } from './codec-server';
@@ -209,7 +209,13 @@ program
 program
   .command('status <workflowId>')
   .description('Progress of a report workflow.')
-  .action((workflowId: string) => withClient(async (client) => (await statusLines(client, workflowId)).forEach((line) => print(line))));
+  .action((workflowId: string) =>
+    withClient(async (client) => {
+      const status = await statusReport(client, workflowId);
+      status.lines.forEach((line) => print(line));
+      if (status.failed) process.exitCode = 1;
+    }),
+  );
 
 program
   .command('dev')

@@ -61,6 +61,28 @@ export async function startReport(client: Client, settings: Settings, prepared: 
   });
 }
 
+/**
+ * Why a report failed, in one line: the innermost cause's message (an activity's own, which
+ * names the setting to fix), not the wrappers' "Workflow execution failed".
+ */
+export function failureReason(error: unknown): string {
+  let current: unknown = error;
+  let message = error instanceof Error ? error.message : String(error);
+  while (current instanceof Error) {
+    if (current.message) message = current.message;
+    current = current.cause;
+  }
+  return message.split('\n')[0] ?? message;
+}
+
+/** A report that ended without a result: the CLI prints the reason and exits 1. */
+export class ReportFailedError extends Error {
+  constructor(readonly workflowId: string, readonly reason: string) {
+    super(`report ${workflowId} failed: ${reason}`);
+    this.name = 'ReportFailedError';
+  }
+}
+
 function describeProgress(progress: Progress): string {
   switch (progress.phase) {
     case 'collecting-logs':
@@ -97,7 +119,11 @@ export async function followReport(handle: WorkflowHandle<typeof reportWorkflow>
     await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
   }
   if (isTty) process.stdout.write('\r\x1b[K');
-  return result;
+  try {
+    return await result;
+  } catch (error) {
+    throw new ReportFailedError(handle.workflowId, failureReason(error));
+  }
 }
 
 export function formatSummary(summary: ReportSummary): string[] {
