@@ -55,6 +55,13 @@ export interface RunningDifyServer {
   profile: DifyProfile;
   setFaults(faults: DifyFaults): void;
   loginFailures(email: string): number;
+  /**
+   * Requests matching `match` are left unanswered until `release()` (or for good, if their
+   * client dies meanwhile): a test pauses a client at an exact point this way, then kills it.
+   */
+  hold(match: (request: RecordedRequest) => boolean): void;
+  /** Answers the held requests whose clients are still there and stops holding. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +103,8 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
   let faults: DifyFaults = {};
   let count = 0;
   let malformedLeft = 0;
+  let holding: ((request: RecordedRequest) => boolean) | undefined;
+  const held: (() => void)[] = [];
 
   const setFaults = (next: DifyFaults): void => {
     faults = { ...next };
@@ -143,6 +152,11 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
     const body = recordedBody(url.pathname, text);
     if (body !== undefined) record.body = body;
     requests.push(record);
+
+    if (holding?.(record)) {
+      await new Promise<void>((resolve) => held.push(resolve));
+      if (res.destroyed || req.socket.destroyed) return;
+    }
 
     count += 1;
     if (every(faults.hangEvery, count)) return;
@@ -199,7 +213,16 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
     profile,
     setFaults,
     loginFailures: (email) => auth.loginFailures(email),
+    hold: (match) => {
+      holding = match;
+    },
+    release: () => {
+      holding = undefined;
+      for (const resume of held.splice(0)) resume();
+    },
     close: async () => {
+      holding = undefined;
+      for (const resume of held.splice(0)) resume();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       server.closeAllConnections();

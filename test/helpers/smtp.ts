@@ -21,6 +21,12 @@ export interface TestSmtpServer {
   port: number;
   messages: ReceivedMail[];
   authAttempts: { user: string; ok: boolean }[];
+  /** From now on, messages are received but not acknowledged (the sender waits for the 250). */
+  hold(): void;
+  /** Messages waiting for their acknowledgement. */
+  readonly heldCount: number;
+  /** Refuses the held messages (their senders are gone) and stops holding. */
+  dropHeld(): void;
   close(): Promise<void>;
 }
 
@@ -35,6 +41,8 @@ export interface SmtpServerOptions {
 export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ReceivedMail[] = [];
   const authAttempts: { user: string; ok: boolean }[] = [];
+  let holding = false;
+  const held: (() => void)[] = [];
   const server = new SMTPServer({
     secure: options.implicitTls ?? false,
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
@@ -56,6 +64,11 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (holding) {
+          // Not accepted until acknowledged: a message whose sender dies meanwhile was never delivered.
+          held.push(() => callback(new Error('message not accepted')));
+          return;
+        }
         const raw = Buffer.concat(chunks);
         simpleParser(raw)
           .then((parsed) => {
@@ -82,6 +95,16 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     port: address.port,
     messages,
     authAttempts,
+    hold: () => {
+      holding = true;
+    },
+    get heldCount() {
+      return held.length;
+    },
+    dropHeld: () => {
+      holding = false;
+      for (const refuse of held.splice(0)) refuse();
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,0 +1,75 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { failureReason } from '../client/report';
+import { loadSettings } from '../config/load';
+import { generateRuns } from '../simulator/generate';
+import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
+import { dailyReportWorkflow, reportWorkflow } from '../workflows';
+import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureEnv } from './fixtures/store-builder';
+import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
+import { startTestWorker, type RunningWorker } from './helpers/worker';
+
+/**
+ * One worker shares one console session per Dify and app: a wrong password costs exactly one
+ * failed login however many shards, reports and retries ask for node executions.
+ */
+describe('a wrong console password on one worker', () => {
+  let env: TestWorkflowEnvironment;
+  let dify: RunningDifyServer;
+  let worker: RunningWorker;
+  const taskQueue = uniqueTaskQueue('console-session');
+
+  before(async () => {
+    env = await startTemporal();
+    const logs = generateRuns({ date: '2025-03-01', timezone: 'UTC', days: 7, runs: 7 * 40, appId: FIXTURE_APP_ID, apiToken: FIXTURE_TOKEN, consoleUser: FIXTURE_CONSOLE });
+    dify = await startDifyServer({
+      store: { apps: [{ id: FIXTURE_APP_ID, name: 'Fixture app', mode: 'workflow', apiToken: FIXTURE_TOKEN, status: 'normal', enableApi: true, logs }], consoleUsers: [{ id: '66666666-0000-4000-8000-000000000001', name: 'Ops', ...FIXTURE_CONSOLE }] },
+      profile: 'tokenpair',
+    });
+    const settings = loadSettings({
+      ...fixtureEnv(dify.url),
+      DIFY_CONSOLE_PASSWORD: 'Wr0ngPassw0rd9',
+      APP_KEY: 'support',
+      REPORT_TIMEZONE: 'UTC',
+      DIFY_COLLECT_LEVEL: 'nodes',
+      OUTPUT_DIR: await mkdtemp(path.join(tmpdir(), 'difyscope-console-session-')),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    });
+    worker = await startTestWorker(env, settings);
+  });
+
+  after(async () => {
+    await worker?.stop();
+    await dify?.close();
+    await env?.teardown();
+  });
+
+  it('a sharded week report and a daily report: one failed login, both fail naming the setting', { timeout: 180_000 }, async () => {
+    const week = await env.client.workflow.start(reportWorkflow, {
+      taskQueue,
+      workflowId: 'range/support/2025-03-01_2025-03-07',
+      args: [{ app: 'support', from: '2025-03-01', to: '2025-03-07', level: 'nodes' }],
+    });
+    const daily = await env.client.workflow.start(dailyReportWorkflow, {
+      taskQueue,
+      workflowId: 'daily/support/by-hand',
+      args: [{ app: 'support', timezone: 'UTC', at: '2025-03-05T06:00:00Z' }],
+    });
+    const reasons: string[] = [];
+    for (const handle of [week, daily]) {
+      await assert.rejects(handle.result(), (error: unknown) => {
+        reasons.push(failureReason(error));
+        return true;
+      });
+    }
+    for (const reason of reasons) assert.match(reason, /console login.*DIFY_CONSOLE_(EMAIL|PASSWORD)/i);
+    assert.equal(reasons[0]?.includes('\n'), false);
+    const logins = dify.requests.filter((request) => request.path === '/console/api/login');
+    assert.equal(dify.loginFailures(FIXTURE_CONSOLE.email), 1, `logins: ${logins.length}`);
+    assert.equal(logins.length, 1);
+  });
+});
