@@ -1,5 +1,6 @@
 import type { Aggregates } from './aggregate';
 import { changesAgainst } from './changes';
+import { bucketLabel, type ChatAggregates } from './chat-aggregate';
 import { seconds } from './numbers';
 import { localIso } from './time';
 import type { ReportContext } from './types';
@@ -11,6 +12,19 @@ import type { ReportContext } from './types';
  */
 export const REPORT_SCHEMA = 'difyscope.report/1';
 const TOP = 10;
+
+/** Chat apps: ratings, conversations per day, conversation lengths, worst-rated answers (see SCHEMA.md). */
+function chatJson(chat: ChatAggregates, ctx: ReportContext): Record<string, unknown> {
+  const zone = ctx.window.timezone;
+  const dropQaText = ctx.redaction?.dropQaText === true;
+  return {
+    ratings: chat.ratings,
+    conversations: chat.conversations.length,
+    daily: chat.days,
+    lengthDistribution: chat.lengthDistribution.map((bucket) => ({ ...bucket, label: bucketLabel(bucket) })),
+    worstRated: chat.worstRated.map(({ question, answer, createdAt, ...rest }) => ({ ...rest, createdAt: localIso(createdAt, zone), ...(dropQaText ? {} : { question, answer }) })),
+  };
+}
 
 export function renderJson(aggregates: Aggregates, ctx: ReportContext): string {
   const zone = ctx.window.timezone;
@@ -70,6 +84,7 @@ export function renderJson(aggregates: Aggregates, ctx: ReportContext): string {
     },
     errors: aggregates.errors.map((error) => ({ ...error, firstSeen: localIso(error.firstSeen, zone), lastSeen: localIso(error.lastSeen, zone) })),
     daily: aggregates.days,
+    ...(aggregates.chat ? { chat: chatJson(aggregates.chat, ctx) } : {}),
     ...(ctx.previous ? { changes: changesAgainst(figures, ctx.previous) } : {}),
   };
   return `${JSON.stringify(report, null, 2)}\n`;
