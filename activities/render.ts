@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Completeness, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
 import type { AppConfig } from '../config/load';
 import { Accumulator, csvText, prepareRecord, QaRows, reportFiles, runsHeader, runsRow, type EarlierUsers, type ReportContext, type ReportFigures } from '../reports';
+import { completenessText } from '../reports/completeness';
 import { redactionFrom } from '../reports/redact';
 import { LOOKBACK_PERIODS, parseUsersFile, USERS_FILE, usersFileContent } from '../reports/user-history';
 import { previousWindow } from '../workflows/window';
@@ -24,12 +25,7 @@ export function assessCompleteness(plan: ReportPlan, logs: LogCollection, detail
   if (logs.chat) return assessChatCompleteness(plan, logs, logs.chat, details);
   const missing = Math.max(0, logs.expected - logs.fetched);
   const complete = missing === 0 && logs.invalid === 0 && details.detailFailures === 0 && details.nodeFailures === 0;
-  const parts = [`${logs.fetched} of ${logs.expected} runs fetched`];
-  if (logs.duplicates > 0) parts.push(`${logs.duplicates} duplicates dropped`);
-  if (logs.invalid > 0) parts.push(`${logs.invalid} invalid records`);
-  if (plan.level !== 'logs') parts.push(details.detailFailures === 0 ? 'details for all' : `${details.detailFailures} details missing`);
-  if (plan.level === 'nodes') parts.push(details.nodeFailures === 0 ? 'node executions for all' : `${details.nodeFailures} node lists missing`);
-  return {
+  const counts = {
     level: plan.level,
     expected: logs.expected,
     fetched: logs.fetched,
@@ -38,8 +34,8 @@ export function assessCompleteness(plan: ReportPlan, logs: LogCollection, detail
     detailFailures: details.detailFailures,
     nodeFailures: details.nodeFailures,
     complete,
-    line: `${complete ? 'complete' : 'INCOMPLETE'}: ${parts.join(', ')}`,
   };
+  return { ...counts, line: completenessText(counts) };
 }
 
 /**

@@ -126,7 +126,7 @@ async function checkTemporal(settings: Settings): Promise<CheckResult[]> {
 
 async function checkChannels(settings: Settings): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const { email, dingtalk, webhook } = settings.channels;
+  const { email, dingtalk, feishu, wecom, webhook } = settings.channels;
   if (email) {
     results.push(
       await attempt('E-mail (SMTP)', settings, async () => {
@@ -148,6 +148,16 @@ async function checkChannels(settings: Settings): Promise<CheckResult[]> {
       name: 'DingTalk',
       detail: ok ? `${url.host}${url.pathname} with access_token${dingtalk.secret ? ', signed' : ', unsigned (set DINGTALK_SECRET if the robot uses signing)'}` : 'DINGTALK_WEBHOOK must be the https robot URL with its access_token=… parameter',
     });
+  }
+  if (feishu) {
+    const url = new URL(feishu.webhook);
+    const ok = url.protocol === 'https:' && /\/hook\/[^/]+$/.test(url.pathname);
+    results.push({ ok, name: 'Feishu/Lark', detail: ok ? `${url.host} bot${feishu.secret ? ', signed' : ', unsigned (set FEISHU_SECRET if the bot verifies signatures)'}` : 'FEISHU_WEBHOOK must be the https bot URL ending in /open-apis/bot/v2/hook/<token>' });
+  }
+  if (wecom) {
+    const url = new URL(wecom.webhook);
+    const ok = url.protocol === 'https:' && url.searchParams.has('key');
+    results.push({ ok, name: 'WeCom', detail: ok ? `${url.host}${url.pathname} with key` : 'WECOM_WEBHOOK must be the https robot URL with its key=… parameter' });
   }
   if (webhook) {
     const url = new URL(webhook.url);

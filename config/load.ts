@@ -40,6 +40,8 @@ export interface AppNotify {
   /** Report kinds that notify on completion; failures always notify. */
   on: ('daily' | 'weekly' | 'range')[];
   alertRules: string[];
+  /** Where this app's messages go: the shared channel settings with the app's own recipients over them. */
+  targets: ChannelSettings;
 }
 
 /** How to reach each channel. Secrets live here, on the worker, and nowhere else. */
@@ -58,6 +60,8 @@ export interface ChannelSettings {
     zipAboveBytes: number;
   };
   dingtalk?: { webhook: string; secret?: string; atMobiles: string[]; atAll: boolean };
+  feishu?: { webhook: string; secret?: string };
+  wecom?: { webhook: string; mention: string[] };
   webhook?: { url: string; secret?: string };
 }
 
@@ -108,6 +112,20 @@ export interface Settings {
   secrets: string[];
 }
 
+/** The variables that configure each channel, for "not configured" messages. */
+export const CHANNEL_VARIABLES: Record<NotifyChannel, string> = {
+  email: 'SMTP_HOST, SMTP_FROM, SMTP_TO',
+  dingtalk: 'DINGTALK_WEBHOOK',
+  feishu: 'FEISHU_WEBHOOK',
+  wecom: 'WECOM_WEBHOOK',
+  webhook: 'WEBHOOK_URL',
+};
+
+/** E-mail needs recipients besides the server; the other channels are set by their URL. */
+export function hasTarget(targets: ChannelSettings, channel: NotifyChannel): boolean {
+  return channel === 'email' ? (targets.email?.to.length ?? 0) > 0 : targets[channel] !== undefined;
+}
+
 /** One line per problem: `FIELD: what is wrong`. */
 export function formatIssues(error: z.ZodError, prefix = ''): string {
   return error.issues
@@ -140,18 +158,54 @@ function schedulesFrom(report: ReportEnv, file?: FileApp['schedules']): AppSched
   };
 }
 
-function notifyFrom(notify: NotifyEnv, file?: FileApp['notify']): AppNotify {
+function notifyFrom(notify: NotifyEnv, file?: FileApp['notify'], targets: ChannelSettings = channelsFrom(notify)): AppNotify {
   const channels = notify.NOTIFICATION_ENABLED ? (notify.NOTIFY_CHANNELS ?? (notify.NOTIFICATION_TYPE ? [notify.NOTIFICATION_TYPE] : [])) : [];
   return {
     channels: notify.NOTIFICATION_ENABLED ? (file?.channels ?? channels) : [],
     on: file?.on ?? notify.NOTIFY_ON,
     alertRules: file?.alertRules ?? notify.ALERT_RULES,
+    targets,
   };
+}
+
+/**
+ * An app's own recipients over the shared channel settings. Chat robots and webhooks are
+ * named by environment variable (their URLs carry tokens); e-mail keeps the shared SMTP
+ * server and changes only the addresses.
+ */
+function appTargets(shared: ChannelSettings, file: FileApp['notify'], secretFrom: (name: string | undefined, field: string) => string | undefined, at: string): ChannelSettings {
+  const targets: ChannelSettings = { ...shared };
+  if (file?.email && shared.email) targets.email = { ...shared.email, to: file.email.to ?? shared.email.to, cc: file.email.cc ?? shared.email.cc };
+  const dingtalk = file?.dingtalk;
+  if (dingtalk) {
+    const webhook = secretFrom(dingtalk.webhookEnv, `${at}.notify.dingtalk.webhookEnv`) ?? shared.dingtalk?.webhook;
+    const secret = dingtalk.webhookEnv ? secretFrom(dingtalk.secretEnv, `${at}.notify.dingtalk.secretEnv`) : (secretFrom(dingtalk.secretEnv, `${at}.notify.dingtalk.secretEnv`) ?? shared.dingtalk?.secret);
+    if (webhook) targets.dingtalk = { webhook, secret, atMobiles: dingtalk.atMobiles ?? shared.dingtalk?.atMobiles ?? [], atAll: dingtalk.atAll ?? shared.dingtalk?.atAll ?? false };
+  }
+  const feishu = file?.feishu;
+  if (feishu) {
+    const webhook = secretFrom(feishu.webhookEnv, `${at}.notify.feishu.webhookEnv`) ?? shared.feishu?.webhook;
+    const secret = feishu.webhookEnv ? secretFrom(feishu.secretEnv, `${at}.notify.feishu.secretEnv`) : (secretFrom(feishu.secretEnv, `${at}.notify.feishu.secretEnv`) ?? shared.feishu?.secret);
+    if (webhook) targets.feishu = { webhook, secret };
+  }
+  const wecom = file?.wecom;
+  if (wecom) {
+    const webhook = secretFrom(wecom.webhookEnv, `${at}.notify.wecom.webhookEnv`) ?? shared.wecom?.webhook;
+    if (webhook) targets.wecom = { webhook, mention: wecom.mention ?? shared.wecom?.mention ?? [] };
+  }
+  const webhook = file?.webhook;
+  if (webhook) {
+    const url = secretFrom(webhook.urlEnv, `${at}.notify.webhook.urlEnv`) ?? shared.webhook?.url;
+    const secret = webhook.urlEnv ? secretFrom(webhook.secretEnv, `${at}.notify.webhook.secretEnv`) : (secretFrom(webhook.secretEnv, `${at}.notify.webhook.secretEnv`) ?? shared.webhook?.secret);
+    if (url) targets.webhook = { url, secret };
+  }
+  return targets;
 }
 
 function channelsFrom(notify: NotifyEnv): ChannelSettings {
   const channels: ChannelSettings = {};
-  if (notify.SMTP_HOST && notify.SMTP_FROM && notify.SMTP_TO) {
+  // Without SMTP_TO the server is still known: apps of DIFYSCOPE_CONFIG may name their own recipients.
+  if (notify.SMTP_HOST && notify.SMTP_FROM) {
     channels.email = {
       host: notify.SMTP_HOST,
       port: notify.SMTP_PORT ?? (notify.SMTP_SECURITY === 'tls' ? 465 : 587),
@@ -159,7 +213,7 @@ function channelsFrom(notify: NotifyEnv): ChannelSettings {
       user: notify.SMTP_USER,
       password: notify.SMTP_PASSWORD,
       from: notify.SMTP_FROM,
-      to: notify.SMTP_TO,
+      to: notify.SMTP_TO ?? [],
       cc: notify.SMTP_CC ?? [],
       rejectUnauthorized: notify.SMTP_TLS_REJECT_UNAUTHORIZED,
       attach: notify.EMAIL_ATTACH,
@@ -169,6 +223,8 @@ function channelsFrom(notify: NotifyEnv): ChannelSettings {
   if (notify.DINGTALK_WEBHOOK) {
     channels.dingtalk = { webhook: notify.DINGTALK_WEBHOOK, secret: notify.DINGTALK_SECRET, atMobiles: notify.DINGTALK_AT_MOBILES, atAll: notify.DINGTALK_AT_ALL };
   }
+  if (notify.FEISHU_WEBHOOK) channels.feishu = { webhook: notify.FEISHU_WEBHOOK, secret: notify.FEISHU_SECRET };
+  if (notify.WECOM_WEBHOOK) channels.wecom = { webhook: notify.WECOM_WEBHOOK, mention: notify.WECOM_MENTION };
   if (notify.WEBHOOK_URL) channels.webhook = { url: notify.WEBHOOK_URL, secret: notify.WEBHOOK_SECRET };
   return channels;
 }
@@ -223,6 +279,7 @@ function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv, no
     throw new ConfigError(`DIFYSCOPE_CONFIG: "${path}" is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   const file = parseOrThrow(configFileSchema, json, `${path}: `);
+  const shared = channelsFrom(notify);
   const problems: string[] = [];
   const secrets: string[] = [];
   const secretFrom = (name: string | undefined, field: string, required: boolean): string | undefined => {
@@ -269,7 +326,7 @@ function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv, no
         answerMaxLength: app.answerMaxLength ?? report.REPORT_ANSWER_MAX_LENGTH,
       },
       schedules: schedulesFrom(report, app.schedules),
-      notify: notifyFrom(notify, app.notify),
+      notify: notifyFrom(notify, app.notify, appTargets(shared, app.notify, (name, field) => secretFrom(name, field, true), at)),
       redaction: {
         userIds: app.redaction?.userIds ?? report.REDACT_USER_IDS,
         text: app.redaction?.text ?? report.REDACT_TEXT,
@@ -307,7 +364,7 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
   }
   for (const app of configured.apps) {
     for (const channel of app.notify.channels) {
-      if (!channels[channel]) throw new ConfigError(`app ${app.key}: notify channel "${channel}" is not configured; set its variables (${channel === 'email' ? 'SMTP_HOST, SMTP_FROM, SMTP_TO' : channel === 'dingtalk' ? 'DINGTALK_WEBHOOK' : 'WEBHOOK_URL'})`);
+      if (!hasTarget(app.notify.targets, channel)) throw new ConfigError(`app ${app.key}: notify channel "${channel}" is not configured; set its variables (${CHANNEL_VARIABLES[channel]})`);
     }
   }
   const connection = temporalConnectionOf(source);

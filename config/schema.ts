@@ -135,9 +135,12 @@ export const reportEnvSchema = z.object({
   WEEKLY_REPORT_TIME: z.preprocess(emptyAsUndefined, timeOfDaySchema.default('09:00')).describe('Local time of the weekly report'),
 });
 
+const isEmailAddress = (address: string): boolean => /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address.trim().replace(/^.*<(.+)>$/, '$1'));
+const emailAddressSchema = z.string().trim().refine(isEmailAddress, { message: 'is not an e-mail address; use e.g. ops@example.com or Li Lei <li@example.com>' });
+
 const emailListSchema = z.string().transform((value, ctx) => {
   const addresses = value.split(',').map((item) => item.trim()).filter(Boolean);
-  const bad = addresses.filter((address) => !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address.replace(/^.*<(.+)>$/, '$1')));
+  const bad = addresses.filter((address) => !isEmailAddress(address));
   if (bad.length > 0) {
     ctx.addIssue({ code: 'custom', message: `"${bad.join(', ')}" is not an e-mail address; use a comma list such as ops@example.com, Li Lei <li@example.com>` });
     return z.NEVER;
@@ -150,7 +153,7 @@ const httpUrlSchema = z
   .trim()
   .refine((value) => /^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value), { message: 'must be an http(s) URL' });
 
-export const NOTIFY_CHANNELS = ['email', 'dingtalk', 'webhook'] as const;
+export const NOTIFY_CHANNELS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook'] as const;
 export const notifyChannelSchema = z.enum(NOTIFY_CHANNELS);
 
 /** Alert rules such as `failure_rate > 0.05`, `p95_latency_s > 30`, `runs < 10`. */
@@ -175,7 +178,7 @@ export const notifyEnvSchema = z
         }
         return [...new Set(channels)] as NotifyChannel[];
       })
-      .describe('Channels to notify: comma list of `email,dingtalk,webhook`; unset: from NOTIFICATION_TYPE, else none'),
+      .describe('Channels to notify: comma list of `email,dingtalk,feishu,wecom,webhook`; unset: from NOTIFICATION_TYPE, else none'),
     NOTIFICATION_ENABLED: flag(true).describe('Predecessor switch: `false` turns every notification off'),
     NOTIFICATION_TYPE: z.preprocess(emptyAsUndefined, z.enum(['email', 'dingtalk'], { error: 'use email or dingtalk' }).optional()).describe('Predecessor name for a single channel, used when NOTIFY_CHANNELS is unset'),
     NOTIFY_ON: z
@@ -204,6 +207,10 @@ export const notifyEnvSchema = z
     DINGTALK_AT_MOBILES: z.preprocess(emptyAsUndefined, z.string().default('')).transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean)).describe('Comma list of mobile numbers to @mention'),
     REDACTION_KEY: optionalString().describe('Key of the user-id hash (REDACT_USER_IDS); keep it stable so ids stay comparable across reports'),
     DINGTALK_AT_ALL: flag(false).describe('@all in DingTalk messages'),
+    FEISHU_WEBHOOK: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()).describe('Feishu/Lark custom bot webhook URL (`…/open-apis/bot/v2/hook/<token>`)'),
+    FEISHU_SECRET: optionalString().describe("Feishu/Lark bot signing secret (the bot's \"signature verification\"), optional"),
+    WECOM_WEBHOOK: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()).describe('WeCom (企业微信) group robot webhook URL (with its key)'),
+    WECOM_MENTION: z.preprocess(emptyAsUndefined, z.string().default('')).transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean)).describe('Comma list of WeCom user ids to @mention'),
     WEBHOOK_URL: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()).describe('Generic JSON webhook receiving the summary'),
     WEBHOOK_SECRET: optionalString().describe('Key of the `X-Difyscope-Signature` HMAC-SHA256 header, optional'),
   })
@@ -219,6 +226,8 @@ export const notifyEnvSchema = z
       if (env.SMTP_USER && !env.SMTP_PASSWORD) ctx.addIssue({ code: 'custom', path: ['SMTP_PASSWORD'], message: 'is required with SMTP_USER' });
     }
     if (channels.includes('dingtalk') && !env.DINGTALK_WEBHOOK) ctx.addIssue({ code: 'custom', path: ['DINGTALK_WEBHOOK'], message: 'is required for DingTalk notifications' });
+    if (channels.includes('feishu') && !env.FEISHU_WEBHOOK) ctx.addIssue({ code: 'custom', path: ['FEISHU_WEBHOOK'], message: 'is required for Feishu/Lark notifications' });
+    if (channels.includes('wecom') && !env.WECOM_WEBHOOK) ctx.addIssue({ code: 'custom', path: ['WECOM_WEBHOOK'], message: 'is required for WeCom notifications' });
     if (channels.includes('webhook') && !env.WEBHOOK_URL) ctx.addIssue({ code: 'custom', path: ['WEBHOOK_URL'], message: 'is required for webhook notifications' });
   }, { when: everyField });
 
@@ -286,6 +295,12 @@ export const fileAppSchema = z
         channels: z.array(notifyChannelSchema).optional(),
         on: z.array(z.enum(['daily', 'weekly', 'range'])).optional(),
         alertRules: z.array(alertRuleSchema).optional(),
+        // This app's own recipients; what is left out comes from the shared variables.
+        email: z.object({ to: z.array(emailAddressSchema).min(1).optional(), cc: z.array(emailAddressSchema).optional() }).strict().optional(),
+        dingtalk: z.object({ webhookEnv: envVarName.optional(), secretEnv: envVarName.optional(), atMobiles: z.array(z.string().min(1)).optional(), atAll: z.boolean().optional() }).strict().optional(),
+        feishu: z.object({ webhookEnv: envVarName.optional(), secretEnv: envVarName.optional() }).strict().optional(),
+        wecom: z.object({ webhookEnv: envVarName.optional(), mention: z.array(z.string().min(1)).optional() }).strict().optional(),
+        webhook: z.object({ urlEnv: envVarName.optional(), secretEnv: envVarName.optional() }).strict().optional(),
       })
       .strict()
       .optional(),
@@ -328,6 +343,9 @@ export const SECRET_ENV_NAMES = [
   'SMTP_PASSWORD',
   'DINGTALK_WEBHOOK',
   'DINGTALK_SECRET',
+  'FEISHU_WEBHOOK',
+  'FEISHU_SECRET',
+  'WECOM_WEBHOOK',
   'WEBHOOK_SECRET',
   'DIFYSCOPE_ENCRYPTION_KEY',
   'CODEC_SERVER_TOKEN',

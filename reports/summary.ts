@@ -1,6 +1,7 @@
 import type { Aggregates, NodeAggregate } from './aggregate';
 import { changesAgainst, type Change } from './changes';
 import { bucketLabel } from './chat-aggregate';
+import { completenessIn } from './completeness';
 import { labels, type Labels } from './locale';
 import { cell, costText, seconds } from './numbers';
 import { localIso, windowBoundIso } from './time';
@@ -279,7 +280,7 @@ export function buildSummary(aggregates: Aggregates, ctx: ReportContext): Summar
       [words.generated, ctx.generatedAt],
     ],
     complete: ctx.completeness.complete,
-    completenessLine: ctx.completeness.line,
+    completenessLine: completenessIn(ctx.completeness, ctx.locale),
     sections,
   };
 }

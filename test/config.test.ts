@@ -46,7 +46,7 @@ describe('several apps from DIFYSCOPE_CONFIG', () => {
     assert.deepEqual(settings.apps[0]?.schedules, { daily: { enabled: true, time: '07:30', weekends: false }, weekly: { enabled: true, weekday: 'friday', time: '18:00' } });
     assert.deepEqual(settings.apps[1]?.schedules, { daily: { enabled: true, time: '08:00', weekends: true }, weekly: { enabled: true, weekday: 'monday', time: '09:00' } });
     assert.deepEqual(settings.apps[0]?.dify.console, { kind: 'password', email: 'ops@example.com', password: 'Passw0rd123' });
-    assert.deepEqual(settings.apps[0]?.notify, { channels: ['email'], on: ['daily', 'weekly'], alertRules: ['failure_rate > 0.05'] });
+    assert.deepEqual(settings.apps[0]?.notify, { channels: ['email'], on: ['daily', 'weekly'], alertRules: ['failure_rate > 0.05'], targets: settings.channels });
     for (const secret of ['app-support-0001', 'app-search-0002', 'Passw0rd123']) assert.ok(settings.secrets.includes(secret), secret);
   });
 

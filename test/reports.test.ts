@@ -233,6 +233,8 @@ void describe('reports: zh-CN sheets keep the predecessor templates', () => {
     const md = file('report.md');
     assert.match(md, /^# Dify 运行报告: Shop \\<Bot\\> — /);
     assert.ok(md.includes('报告不完整'));
+    assert.ok(md.includes('不完整：已获取 10/10 条运行记录，缺少 1 条详情，缺少 1 个节点列表'), 'the completeness line in Chinese');
+    assert.ok(!md.includes('INCOMPLETE') && !file('report.html').includes('INCOMPLETE'));
     assert.ok(md.includes('| 费用消耗 | 0.5 RMB; 0.0041 USD |'));
     assert.ok(file('report.html').startsWith('<!DOCTYPE html>\n<html lang="zh-CN">'));
   });

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { findApp, redactSecrets, type Settings } from '../../config/load';
+import { findApp, redactSecrets, type ChannelSettings, type Settings } from '../../config/load';
 import type { NotifyChannel } from '../../config/schema';
 import { AlertRuleError, evaluateAlerts } from '../../reports/alerts';
 import { toApplicationFailure } from '../failures';
@@ -74,13 +74,13 @@ function combine(failures: { channel: NotifyChannel; failure: ApplicationFailure
   });
 }
 
-async function prepare(settings: Settings, request: NotifyRequest): Promise<{ notification: Notification; channels: NotifyChannel[] }> {
+async function prepare(settings: Settings, request: NotifyRequest): Promise<{ notification: Notification; channels: NotifyChannel[]; targets: ChannelSettings }> {
   const app = findApp(settings, request.appKey);
   const summary = request.kind === 'report' ? request.summary : undefined;
   const alerts = summary ? evaluateAlerts(app.notify.alertRules, summary) : [];
   const extras = summary ? await readReportExtras(summary.folder) : NO_EXTRAS;
-  const notification = buildNotification(request, app.name, alerts, extras, (text) => redactSecrets(text, secretsOf(settings)));
-  return { notification, channels: app.notify.channels };
+  const notification = buildNotification(request, app.name, alerts, extras, (text) => redactSecrets(text, secretsOf(settings)), app.report.locale);
+  return { notification, channels: app.notify.channels, targets: app.notify.targets };
 }
 
 export async function deliverNotifications(settings: Settings, request: NotifyRequest, options: DeliverOptions = {}): Promise<DeliveryResult[]> {
@@ -96,7 +96,7 @@ export async function deliverNotifications(settings: Settings, request: NotifyRe
   const failures: { channel: NotifyChannel; failure: ApplicationFailure }[] = [];
 
   for (const name of [...new Set(options.channels ?? prepared.channels)]) {
-    const channel = createChannel(name, settings.channels);
+    const channel = createChannel(name, prepared.targets);
     if (!channel) {
       results.push({ channel: name, status: 'skipped', detail: `not configured; set ${CHANNEL_VARIABLES[name]}` });
       continue;
@@ -138,9 +138,9 @@ export async function deliverNotifications(settings: Settings, request: NotifyRe
 export async function sendTestMessages(settings: Settings): Promise<TestResult[]> {
   const app = settings.apps[0];
   const identity = `test/${app?.key ?? 'difyscope'}/${new Date().toISOString()}`;
-  const notification = buildNotification({ identity, kind: 'test', appKey: app?.key ?? 'difyscope' }, app?.name ?? 'Difyscope', [], NO_EXTRAS, (text) => redactSecrets(text, secretsOf(settings)));
+  const notification = buildNotification({ identity, kind: 'test', appKey: app?.key ?? 'difyscope' }, app?.name ?? 'Difyscope', [], NO_EXTRAS, (text) => redactSecrets(text, secretsOf(settings)), app?.report.locale);
   const results: TestResult[] = [];
-  for (const channel of configuredChannels(settings.channels)) {
+  for (const channel of configuredChannels(app?.notify.targets ?? settings.channels)) {
     const secrets = secretsOf(settings, channel);
     try {
       const detail = await channel.send(notification, { messageId: messageIdFor(identity, channel.name), idempotencyKey: `${identity}:${channel.name}` });

@@ -1,6 +1,9 @@
 import type { Completeness, ReportSummary } from '../../common/contracts';
 import type { ReportWindow } from '../../workflows/window';
 import type { BreachedAlert } from '../../reports/alerts';
+import type { Locale } from '../../config/schema';
+import { completenessIn } from '../../reports/completeness';
+import { messageWords, type MessageWords } from './message-words';
 import { code, formatCost, formatInteger, formatNumber, formatPercent, formatSeconds, oneLine, signed } from './format';
 import type { ReportChange, ReportError, ReportExtras } from './report-extras';
 
@@ -66,88 +69,75 @@ function periodOf(request: NotifyRequest): string {
   return request.window?.label ?? request.summary?.window.label ?? (request.identity.split('/').slice(2).join('/') || request.identity);
 }
 
-function headlineSubject(summary: ReportSummary): string {
+function headlineSubject(summary: ReportSummary, words: MessageWords): string {
   if (summary.mode !== undefined) {
     // A chat app: messages, conversations and how users rated the answers.
-    const messages = `${formatInteger(summary.runs)} ${summary.runs === 1 ? 'message' : 'messages'}`;
-    const rated = summary.satisfaction === null || summary.satisfaction === undefined ? '' : ` · ${formatNumber(Number((summary.satisfaction * 100).toFixed(2)))}% satisfied`;
-    return `${messages} in ${formatInteger(summary.sessions ?? 0)} conversations${rated}`;
+    const rated = summary.satisfaction === null || summary.satisfaction === undefined ? '' : ` · ${words.satisfied(`${formatNumber(Number((summary.satisfaction * 100).toFixed(2)))}%`)}`;
+    return `${words.messagesIn(formatInteger(summary.runs), summary.runs === 1, formatInteger(summary.sessions ?? 0))}${rated}`;
   }
-  const runs = `${formatInteger(summary.runs)} ${summary.runs === 1 ? 'run' : 'runs'}`;
-  return summary.runs === 0 ? runs : `${runs} · ${formatPercent(summary.failed, summary.runs)} failed`;
+  const runs = words.runs(formatInteger(summary.runs), summary.runs === 1);
+  return summary.runs === 0 ? runs : `${runs} · ${words.failedShare(formatPercent(summary.failed, summary.runs))}`;
 }
 
-const CHANGE_LABELS: Record<string, string> = {
-  runs: 'Runs',
-  succeeded: 'Succeeded',
-  failed: 'Failed',
-  users: 'Users',
-  sessions: 'Sessions',
-  totalTokens: 'Tokens',
-  p50ElapsedSeconds: 'p50 latency (s)',
-  p95ElapsedSeconds: 'p95 latency (s)',
-  tokenSpeed: 'Tokens/s',
-  satisfaction: 'Satisfaction',
-  cost: 'Cost',
-};
-
-function changeLine(change: ReportChange): string | null {
+function changeLine(change: ReportChange, words: MessageWords): string | null {
   if (change.delta === null) return null;
-  const label = change.figure === 'cost' && change.currency ? `Cost (${change.currency})` : (CHANGE_LABELS[change.figure] ?? change.figure);
+  const label = change.figure === 'cost' && change.currency ? words.costIn(change.currency) : (words.changeLabels[change.figure] ?? change.figure);
   const current = change.current === null ? 'n/a' : formatNumber(change.current);
   const percent = change.deltaPercent === null ? '' : `, ${signed(change.deltaPercent)}%`;
   return `- ${label}: ${current} (${signed(change.delta)}${percent})`;
 }
 
-function errorLine(error: ReportError, index: number): string {
-  const node = error.node ? ` in ${oneLine(error.node, 80)}` : '';
+function errorLine(error: ReportError, index: number, words: MessageWords): string {
+  const node = error.node ? words.inNode(oneLine(error.node, 80)) : '';
   return `${index + 1}. ${code(oneLine(error.signature, ERROR_LINE))} × ${formatInteger(error.count)}${node}`;
 }
 
-function completenessLine(completeness: Completeness): string {
-  return completeness.complete ? `> ${completeness.line}` : `> **${completeness.line}**`;
+function completenessLine(completeness: Completeness, locale: Locale): string {
+  const line = completenessIn(completeness, locale);
+  return completeness.complete ? `> ${line}` : `> **${line}**`;
 }
 
-function reportMarkdown(title: string, summary: ReportSummary, alerts: readonly BreachedAlert[], extras: ReportExtras): string {
+function reportMarkdown(title: string, summary: ReportSummary, alerts: readonly BreachedAlert[], extras: ReportExtras, locale: Locale): string {
+  const words = messageWords(locale);
   const lines = [`#### ${title}`, ''];
   if (alerts.length > 0) {
-    lines.push('**ALERT**: rules breached', '', ...alerts.map((alert) => `- ${alert.message}`), '');
+    lines.push(words.rulesBreached, '', ...alerts.map((alert) => `- ${alert.message}`), '');
   }
   const failed = summary.runs === 0 ? formatInteger(summary.failed) : `${formatInteger(summary.failed)} (${formatPercent(summary.failed, summary.runs)})`;
   const chatLines =
     summary.mode === undefined
       ? []
       : [
-          `- Conversations: **${formatInteger(summary.sessions ?? 0)}**`,
-          `- Satisfaction (end-user likes ÷ ratings): ${summary.satisfaction === null || summary.satisfaction === undefined ? 'no ratings' : `**${formatNumber(Number((summary.satisfaction * 100).toFixed(2)))}%**`}`,
+          `- ${words.conversationsLine}: **${formatInteger(summary.sessions ?? 0)}**`,
+          `- ${words.satisfactionLine}: ${summary.satisfaction === null || summary.satisfaction === undefined ? words.noRatings : `**${formatNumber(Number((summary.satisfaction * 100).toFixed(2)))}%**`}`,
         ];
   lines.push(
-    `- ${summary.mode === undefined ? 'Runs' : 'Messages'}: **${formatInteger(summary.runs)}**`,
+    `- ${summary.mode === undefined ? words.runsLine : words.messagesLine}: **${formatInteger(summary.runs)}**`,
     ...chatLines,
-    `- Failed: **${failed}**`,
-    `- Users: ${formatInteger(summary.users)}`,
-    `- p95 latency: ${formatSeconds(summary.p95ElapsedSeconds)}`,
-    `- Tokens: ${formatInteger(summary.totalTokens)}`,
-    `- Cost: ${formatCost(summary.cost)}`,
+    `- ${words.failedLine}: **${failed}**`,
+    `- ${words.usersLine}: ${formatInteger(summary.users)}`,
+    `- ${words.p95Line}: ${formatSeconds(summary.p95ElapsedSeconds)}`,
+    `- ${words.tokensLine}: ${formatInteger(summary.totalTokens)}`,
+    `- ${words.costLine}: ${formatCost(summary.cost)}`,
     '',
   );
-  const changes = extras.changes.map(changeLine).filter((line): line is string => line !== null);
-  if (changes.length > 0) lines.push(`**Changes against the previous ${summary.window.kind === 'range' ? 'period' : summary.window.kind === 'daily' ? 'day' : 'week'}**`, '', ...changes, '');
-  lines.push(completenessLine(summary.completeness), '');
+  const changes = extras.changes.map((change) => changeLine(change, words)).filter((line): line is string => line !== null);
+  if (changes.length > 0) lines.push(words.changesAgainst[summary.window.kind], '', ...changes, '');
+  lines.push(completenessLine(summary.completeness, locale), '');
   const errors = extras.errors.slice(0, TOP_ERRORS);
-  if (errors.length > 0) lines.push(`**Top errors**`, '', ...errors.map(errorLine), '');
+  if (errors.length > 0) lines.push(words.topErrors, '', ...errors.map((error, index) => errorLine(error, index, words)), '');
   return lines.join('\n').trimEnd();
 }
 
-function failureMarkdown(title: string, request: NotifyRequest, failure: NonNullable<NotifyRequest['failure']>, appName: string, period: string, error: string): string {
+function failureMarkdown(title: string, request: NotifyRequest, failure: NonNullable<NotifyRequest['failure']>, appName: string, period: string, error: string, words: MessageWords): string {
   return [
     `#### ${title}`,
     '',
-    `**The ${failure.reportKind} report of ${appName} for ${period} could not be produced.**`,
+    words.couldNotProduce(words.kinds[failure.reportKind], appName, period),
     '',
-    `- Error: ${error}`,
-    `- Workflow id: ${code(failure.workflowId)}: open it in the Temporal Web UI for the full history`,
-    `- Report: ${code(request.identity)}`,
+    `- ${words.errorLine}: ${error}`,
+    `- ${words.workflowLine(code(failure.workflowId))}`,
+    `- ${words.reportLine}: ${code(request.identity)}`,
   ].join('\n');
 }
 
@@ -158,17 +148,19 @@ export function buildNotification(
   alerts: BreachedAlert[],
   extras: ReportExtras,
   redact: (text: string) => string,
+  locale: Locale = 'en',
 ): Notification {
+  const words = messageWords(locale);
   const period = periodOf(request);
   const base = { kind: request.kind, identity: request.identity, key: notificationKey(request), app: { key: request.appKey, name: appName }, period };
   if (request.kind === 'report') {
     const summary = request.summary;
     if (!summary) throw new TypeError('a report notification needs the report summary');
     const window = request.window ?? summary.window;
-    const head = `${BRAND} ${window.kind} · ${appName} · ${period}`;
-    const flags = [...(alerts.length > 0 ? [`ALERT ${alerts.map((alert) => alert.message).join('; ')}`] : []), ...(summary.completeness.complete ? [] : ['INCOMPLETE'])];
-    const subject = [head, headlineSubject(summary), ...flags].join(' · ');
-    const title = `${alerts.length > 0 ? 'ALERT ' : ''}${head}`;
+    const head = `${BRAND} ${words.kinds[window.kind]} · ${appName} · ${period}`;
+    const flags = [...(alerts.length > 0 ? [`${words.alert} ${alerts.map((alert) => alert.message).join('; ')}`] : []), ...(summary.completeness.complete ? [] : [words.incomplete])];
+    const subject = [head, headlineSubject(summary, words), ...flags].join(' · ');
+    const title = `${alerts.length > 0 ? `${words.alert} ` : ''}${head}`;
     return {
       ...base,
       reportKind: window.kind,
@@ -179,14 +171,14 @@ export function buildNotification(
       folder: summary.folder,
       subject,
       title,
-      markdown: reportMarkdown(title, summary, alerts, extras),
+      markdown: reportMarkdown(title, summary, alerts, extras, locale),
     };
   }
   if (request.kind === 'failure') {
     const failure = request.failure;
     if (!failure) throw new TypeError('a failure notification needs the failure');
-    const error = oneLine(redact(failure.error), 500) || 'unknown error';
-    const title = `${BRAND} FAILED ${failure.reportKind} · ${appName} · ${period}`;
+    const error = oneLine(redact(failure.error), 500) || words.unknownError;
+    const title = `${BRAND} ${words.failed} ${words.kinds[failure.reportKind]} · ${appName} · ${period}`;
     return {
       ...base,
       reportKind: failure.reportKind,
@@ -195,15 +187,15 @@ export function buildNotification(
       alerts: [],
       subject: `${title} · ${oneLine(error, SUBJECT_ERROR)}`,
       title,
-      markdown: failureMarkdown(title, request, failure, appName, period, error),
+      markdown: failureMarkdown(title, request, failure, appName, period, error, words),
     };
   }
-  const title = `${BRAND} test · ${appName}`;
+  const title = `${BRAND} ${words.test} · ${appName}`;
   return {
     ...base,
     alerts: [],
-    subject: `${title} · channel check`,
+    subject: `${title} · ${words.testSubject}`,
     title,
-    markdown: [`#### ${title}`, '', `This is a test message from Difyscope for ${appName}: this channel is configured and reachable.`].join('\n'),
+    markdown: [`#### ${title}`, '', words.testBody(appName)].join('\n'),
   };
 }

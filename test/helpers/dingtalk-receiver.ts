@@ -32,7 +32,8 @@ export interface TestReceiver {
 
 export const DINGTALK_OK: Reply = { status: 200, body: { errcode: 0, errmsg: 'ok' } };
 
-export async function startReceiver(fallback: Reply = DINGTALK_OK): Promise<TestReceiver> {
+/** `answer`, when given, decides the reply of requests the `replies` queue does not script. */
+export async function startReceiver(fallback: Reply = DINGTALK_OK, answer?: (request: ReceivedRequest) => Reply): Promise<TestReceiver> {
   const requests: ReceivedRequest[] = [];
   const replies: Reply[] = [];
   const server = createServer((request, response) => {
@@ -46,8 +47,9 @@ export async function startReceiver(fallback: Reply = DINGTALK_OK): Promise<Test
       } catch {
         json = null;
       }
-      requests.push({ method: request.method ?? '', url: new URL(request.url ?? '/', 'http://127.0.0.1'), headers: request.headers, body, json });
-      const reply = replies.shift() ?? fallback;
+      const received = { method: request.method ?? '', url: new URL(request.url ?? '/', 'http://127.0.0.1'), headers: request.headers, body, json };
+      requests.push(received);
+      const reply = replies.shift() ?? answer?.(received) ?? fallback;
       response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
       response.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
     });
