@@ -74,8 +74,8 @@ export function handleConsole(store: DifyStore, profile: DifyProfile, auth: Cons
   const log = app.logs.find((candidate) => candidate.run.id.toLowerCase() === runId.toLowerCase());
   if (nodeSuffix) {
     if (!log) return { reply: reply(200, { data: [] }) };
-    // Trace view order: latest execution first.
-    const nodes = [...log.nodes].sort((a, b) => b.index - a.index).map((node) => consoleNode(node, log, profile));
+    // Trace view order, latest execution first; 1.14 lists them by index.
+    const nodes = [...log.nodes].sort((a, b) => (profile.release114 ? a.index - b.index : b.index - a.index)).map((node) => consoleNode(node, log, profile));
     return { reply: reply(200, { data: nodes }) };
   }
   if (!log) {

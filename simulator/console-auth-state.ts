@@ -113,7 +113,7 @@ export class ConsoleAuthState {
     if (this.profile.era === 'cookie-base64') {
       const decoded = decodeBase64Password(password);
       // The decorator fails before the login logic, so this does not count toward the lockout.
-      if (decoded === undefined) return { reply: errorReply(401, 'authentication_failed', 'Invalid email or password.'), credential, email };
+      if (decoded === undefined) return { reply: errorReply(401, 'authentication_failed', this.profile.release114 ? 'Invalid encrypted data' : 'Invalid email or password.'), credential, email };
       plain = decoded;
     } else if (this.profile.era === 'legacy' || this.profile.era === 'tokenpair') {
       if (!PASSWORD_RULE.test(plain)) return { reply: paramError('password', 'Password must contain letters and numbers, and the length must be greater than 8.', withStatus), credential, email };

@@ -182,7 +182,9 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
 
     const finish = (): void => {
       record.status = result.reply.status;
-      send(res, result.reply);
+      // 1.14 announces its version on every answer, errors included.
+      const announced: Record<string, string> = profile.versionSource === 'header' ? { 'x-version': profile.serverVersion, 'x-env': 'PRODUCTION' } : {};
+      send(res, { ...result.reply, headers: { ...announced, ...(result.reply.headers ?? {}) } });
     };
     if (faults.latencyMs) {
       const timer = setTimeout(() => {

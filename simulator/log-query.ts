@@ -27,6 +27,22 @@ function intArg(query: URLSearchParams, name: string, fallback: number, low: num
   return value;
 }
 
+/** A pydantic ValidationError as Dify 1.14 words it for `WorkflowLogQuery` (service API). */
+function pydanticError(field: string, detail: string, type: string, input: string): Reply {
+  const message = `1 validation error for WorkflowLogQuery\n${field}\n  ${detail} [type=${type}, input_value='${input}', input_type=str]\n    For further information visit https://errors.pydantic.dev/2.12/v/${type}`;
+  return { status: 400, body: { code: 'invalid_param', message, status: 400 } };
+}
+
+function pydanticInt(query: URLSearchParams, name: string, fallback: number, low: number, high: number): number | Reply {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) return pydanticError(name, 'Input should be a valid integer, unable to parse string as an integer', 'int_parsing', raw);
+  const value = Number(raw);
+  if (value < low) return pydanticError(name, `Input should be greater than or equal to ${low}`, 'greater_than_equal', raw);
+  if (value > high) return pydanticError(name, `Input should be less than or equal to ${high}`, 'less_than_equal', raw);
+  return value;
+}
+
 const isReply = (value: unknown): value is Reply => typeof value === 'object' && value !== null && 'status' in value;
 
 function keywordMatches(log: SimulatedLog, keyword: string): boolean {
@@ -41,21 +57,27 @@ export function queryLogs(
   store: DifyStore,
   app: SimulatedApp,
   query: URLSearchParams,
-  options: { surface: 'service' | 'console'; withStatus: boolean },
+  options: { surface: 'service' | 'console'; withStatus: boolean; pydantic?: boolean },
 ): LogQueryResult | Reply {
-  const page = intArg(query, 'page', 1, 1, 99999, options.withStatus);
+  const pydantic = options.pydantic === true && options.surface === 'service';
+  const page = pydantic ? pydanticInt(query, 'page', 1, 1, 99999) : intArg(query, 'page', 1, 1, 99999, options.withStatus);
   if (isReply(page)) return page;
-  const limit = intArg(query, 'limit', 20, 1, 100, options.withStatus);
+  const limit = pydantic ? pydanticInt(query, 'limit', 20, 1, 100) : intArg(query, 'limit', 20, 1, 100, options.withStatus);
   if (isReply(limit)) return limit;
 
   const status = query.get('status') || undefined;
   const allowed = options.surface === 'service' ? SERVICE_STATUSES : CONSOLE_STATUSES;
-  if (status !== undefined && !allowed.includes(status)) return paramError('status', `${status} is not a valid choice`, options.withStatus);
+  if (status !== undefined && !allowed.includes(status)) {
+    if (pydantic) return pydanticError('status', "Input should be 'succeeded', 'failed' or 'stopped'", 'literal_error', status);
+    return paramError('status', `${status} is not a valid choice`, options.withStatus);
+  }
 
   const bounds: { after?: number; before?: number } = {};
   for (const [name, key] of [['created_at__after', 'after'], ['created_at__before', 'before']] as const) {
     const raw = query.get(name);
     if (raw === null || raw === '') continue;
+    // dateutil.isoparse reads a bare epoch as a too-short date.
+    if (pydantic && /^\d+$/.test(raw)) return { status: 400, body: { code: 'invalid_param', message: 'ISO time too short', status: 400 } };
     const millis = parseIsoMillis(raw);
     // dateutil's ValueError goes through the generic handler: invalid_param with status, no params.
     if (millis === undefined) return { status: 400, body: { code: 'invalid_param', message: `Invalid isoformat string: '${raw}'`, status: 400 } };

@@ -3,7 +3,7 @@
  * sections 3, 8 and 9). Each profile's `serverVersion` lies inside its era, so a client in
  * `auto` mode picks the matching login flavour from GET /v1/.
  */
-export type EraProfileName = 'legacy' | 'tokenpair' | 'cookie' | 'cookie-host' | 'cookie-base64';
+export type EraProfileName = 'legacy' | 'tokenpair' | 'cookie' | 'cookie-host' | 'cookie-base64' | '1.14.1';
 
 export interface DifyProfile {
   era: 'legacy' | 'tokenpair' | 'cookie' | 'cookie-base64';
@@ -18,6 +18,18 @@ export interface DifyProfile {
   unknownRun: 'null200' | '404';
   /** App admission 403 codes: `forbidden` (1.x) or the specific `app_api_disabled` … (newest). */
   admissionCodes: 'forbidden' | 'specific';
+  /**
+   * Where the server's version shows: `index` = GET /v1/ answers `server_version` (older
+   * releases); `header` = `X-Version`/`X-Env` headers on every answer and GET /v1/ is a 404
+   * (1.14); `none` = neither (a proxy stripping headers in front of a release without /v1/).
+   */
+  versionSource?: 'index' | 'header' | 'none';
+  /**
+   * The 1.14 API as recorded from the real server (test/fixtures/real-dify): pydantic query
+   * validation messages, 500 for a non-UUID run id, 200 with no logs for a chat app's key,
+   * "Invalid encrypted data" for a password that is not base64, node executions by index.
+   */
+  release114?: boolean;
 }
 
 export const PROFILES: Record<EraProfileName, DifyProfile> = {
@@ -65,6 +77,17 @@ export const PROFILES: Record<EraProfileName, DifyProfile> = {
     runDetailOutputs: 'object',
     unknownRun: '404',
     admissionCodes: 'specific',
+  },
+  '1.14.1': {
+    era: 'cookie-base64',
+    serverVersion: '1.14.1',
+    hostPrefixCookies: false,
+    runDetailTimestamps: 'int',
+    runDetailOutputs: 'object',
+    unknownRun: '404',
+    admissionCodes: 'specific',
+    versionSource: 'header',
+    release114: true,
   },
 };
 

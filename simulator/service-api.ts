@@ -1,4 +1,4 @@
-import { errorReply, notFound, reply, type Reply } from './http-kit';
+import { errorReply, notFound, reply, UUID, type Reply } from './http-kit';
 import { queryLogs } from './log-query';
 import type { DifyProfile } from './profiles';
 import type { DifyStore, SimulatedApp } from './store';
@@ -36,7 +36,10 @@ export function handleService(
   query: URLSearchParams,
   authorization: string | undefined,
 ): Reply {
-  if (path === '/v1/' && method === 'GET') return reply(200, { welcome: 'Dify OpenAPI', api_version: 'v1', server_version: profile.serverVersion });
+  if (path === '/v1/' && method === 'GET') {
+    if ((profile.versionSource ?? 'index') !== 'index') return notFound();
+    return reply(200, { welcome: 'Dify OpenAPI', api_version: 'v1', server_version: profile.serverVersion });
+  }
   const isInfo = path === '/v1/info';
   const isLogs = path === '/v1/workflows/logs';
   const runMatch = /^\/v1\/workflows\/run\/([^/]+)$/.exec(path);
@@ -54,6 +57,8 @@ export function handleService(
     return reply(200, info);
   }
 
+  // 1.14 lists an advanced-chat app's (absent) workflow logs instead of refusing.
+  if (isLogs && profile.release114 && app.mode === 'advanced-chat') return reply(200, { page: 1, limit: 20, total: 0, has_more: false, data: [] });
   const workflowOnly = profile.era === 'legacy' || profile.era === 'tokenpair';
   const modeOk = app.mode === 'workflow' || (!workflowOnly && app.mode === 'advanced-chat');
   if (!modeOk || (isLogs && app.mode !== 'workflow')) {
@@ -61,7 +66,7 @@ export function handleService(
   }
 
   if (isLogs) {
-    const result = queryLogs(store, app, query, { surface: 'service', withStatus: profile.era !== 'legacy' });
+    const result = queryLogs(store, app, query, { surface: 'service', withStatus: profile.era !== 'legacy', pydantic: profile.release114 === true });
     if ('logs' in result) {
       return reply(200, { page: result.page, limit: result.limit, total: result.total, has_more: result.hasMore, data: result.logs.map((log) => logItem(log, profile)) });
     }
@@ -69,6 +74,8 @@ export function handleService(
   }
 
   const runId = decodeURIComponent(runMatch?.[1] ?? '');
+  // 1.14 hands the id to the database unchecked: a non-UUID fails there.
+  if (profile.release114 && !UUID.test(runId)) return reply(500, { message: 'Internal Server Error', code: 'unknown', status: 500 });
   // 0.x looked runs up by id alone (any app of the instance); later builds scope to the key's app.
   const scope = profile.era === 'legacy' ? store.apps : [app];
   const log = scope.flatMap((candidate) => candidate.logs).find((candidate) => candidate.run.id === runId);

@@ -370,7 +370,9 @@ void describe('DifyClient.runDetail', () => {
   });
 });
 
-const ERA_PROFILES: EraProfileName[] = ['legacy', 'tokenpair', 'cookie', 'cookie-host', 'cookie-base64'];
+const ERA_PROFILES: EraProfileName[] = ['legacy', 'tokenpair', 'cookie', 'cookie-host', 'cookie-base64', '1.14.1'];
+/** GET /v1/ tells the version in its body, or (1.14) is a 404 whose X-Version header tells it. */
+const versionProbe = (name: EraProfileName): string => (name === '1.14.1' ? 'GET /v1/ 404' : 'GET /v1/ 200');
 
 void describe('DifyClient console login per era', () => {
   for (const name of ERA_PROFILES) {
@@ -384,7 +386,7 @@ void describe('DifyClient console login per era', () => {
         const cookieEra = profile.era === 'cookie' || profile.era === 'cookie-base64';
         const logins = server.requests.filter((r) => r.path === '/console/api/login');
         assert.equal(logins.length, 1, 'one login shared by concurrent callers');
-        assert.deepEqual(paths(server.requests.slice(0, 2)), ['GET /v1/ 200', 'POST /console/api/login 200']);
+        assert.deepEqual(paths(server.requests.slice(0, 2)), [versionProbe(name), 'POST /console/api/login 200']);
         assert.deepEqual(logins[0]?.body, { email: CONSOLE_EMAIL, password: '***', remember_me: true });
         assert.equal(logins[0]?.headers['content-type'], 'application/json');
         assert.equal(logins[0]?.credential, profile.era === 'cookie-base64' ? 'base64-match' : 'plain-match');
@@ -516,6 +518,7 @@ void describe('DifyClient console session renewal', () => {
     cookie: 'POST /console/api/refresh-token 200',
     'cookie-host': 'POST /console/api/refresh-token 200',
     'cookie-base64': 'POST /console/api/refresh-token 200',
+    '1.14.1': 'POST /console/api/refresh-token 200',
   };
   for (const name of ERA_PROFILES) {
     void it(`${name}: a 401 renews the session exactly once, then the call succeeds`, async () => {
@@ -526,7 +529,7 @@ void describe('DifyClient console session renewal', () => {
         const read = `GET /console/api/apps/${APP_ID}/workflow-runs`;
         assert.deepEqual(
           paths(server.requests).map((line) => line.replace(/\/[0-9a-f-]{36}\/node-executions/, '')),
-          ['GET /v1/ 200', 'POST /console/api/login 200', `${read} 200`, `${read} 401`, renewal[name], `${read} 200`],
+          [versionProbe(name), 'POST /console/api/login 200', `${read} 200`, `${read} 401`, renewal[name], `${read} 200`],
         );
         const refresh = server.requests[4];
         if (name === 'tokenpair') {

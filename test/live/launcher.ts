@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { HOW_TO_GET_A_DIFY, NoDifyError, seedDify, startDify, stopDify } from './real-dify';
 
 /**
@@ -15,18 +16,28 @@ async function main(command: string[]): Promise<number> {
     return 2;
   }
   let state: string | undefined;
+  // CI's trap stops a server named in this file, should this process be killed before it can.
+  const record = (value: string): void => {
+    if (process.env.REAL_DIFY_STARTED_FILE) writeFileSync(process.env.REAL_DIFY_STARTED_FILE, value);
+  };
   const stop = async (): Promise<void> => {
     const owned = state;
     state = undefined;
-    if (owned) await stopDify(owned).catch((error: unknown) => process.stderr.write(`real Dify: stop.sh failed: ${String(error)}\n`));
+    if (!owned) return;
+    await stopDify(owned).then(
+      () => record(''),
+      (error: unknown) => process.stderr.write(`real Dify: stop.sh failed: ${String(error)}\n`),
+    );
   };
   const env: NodeJS.ProcessEnv = { ...process.env };
   try {
     if (process.env.DIFY_LIVE_URL) {
       env.DIFY_LIVE_SEED_FILE = process.env.DIFY_LIVE_SEED ?? (await seedDify(process.env.DIFY_LIVE_URL));
     } else {
-      const started = await startDify();
-      state = started.state;
+      const started = await startDify((chosen) => {
+        state = chosen;
+        record(chosen);
+      });
       env.DIFY_LIVE_STATE = started.state;
       env.DIFY_LIVE_SEED_FILE = await seedDify(started.url);
     }

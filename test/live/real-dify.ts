@@ -118,9 +118,11 @@ export interface StartedDify {
   state: string;
 }
 
-export async function startDify(): Promise<StartedDify> {
+/** start.sh in a state folder of our own; `onState` learns the folder before anything starts, so a failed start is stopped too. */
+export async function startDify(onState: (state: string) => void = () => undefined): Promise<StartedDify> {
   const start = launcherScript('start.sh');
   const state = chooseState();
+  onState(state);
   const port = await freePort();
   process.stderr.write(`real Dify: start.sh --port ${port} --state ${state}\n`);
   const info = await runScript('bash', [start, '--port', String(port), '--state', state]);
