@@ -30,6 +30,13 @@ export const NOT_FOUND_MESSAGE = 'The requested URL was not found on the server.
 
 export const notFound = (): Reply => errorReply(404, 'not_found', NOT_FOUND_MESSAGE);
 
+/** Werkzeug's own HTML 404, what 1.14 answers for a /v1 route it does not have (GET /v1/ included). */
+export const htmlNotFound = (): Reply => ({
+  status: 404,
+  text: `<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>${NOT_FOUND_MESSAGE}</p>\n`,
+  headers: { 'content-type': 'text/html; charset=utf-8' },
+});
+
 export function send(res: ServerResponse, result: Reply): void {
   const text = result.text ?? (result.body === undefined ? '' : JSON.stringify(result.body));
   const headers: Record<string, string | string[]> = { ...(result.headers ?? {}) };

@@ -1,4 +1,4 @@
-import { errorReply, notFound, reply, UUID, type Reply } from './http-kit';
+import { errorReply, htmlNotFound, notFound, reply, UUID, type Reply } from './http-kit';
 import { queryLogs } from './log-query';
 import type { DifyProfile } from './profiles';
 import type { DifyStore, SimulatedApp } from './store';
@@ -37,13 +37,13 @@ export function handleService(
   authorization: string | undefined,
 ): Reply {
   if (path === '/v1/' && method === 'GET') {
-    if ((profile.versionSource ?? 'index') !== 'index') return notFound();
+    if ((profile.versionSource ?? 'index') !== 'index') return htmlNotFound();
     return reply(200, { welcome: 'Dify OpenAPI', api_version: 'v1', server_version: profile.serverVersion });
   }
   const isInfo = path === '/v1/info';
   const isLogs = path === '/v1/workflows/logs';
   const runMatch = /^\/v1\/workflows\/run\/([^/]+)$/.exec(path);
-  if (!isInfo && !isLogs && !runMatch) return notFound();
+  if (!isInfo && !isLogs && !runMatch) return profile.release114 ? htmlNotFound() : notFound();
   if (method !== 'GET') return errorReply(405, 'method_not_allowed', 'The method is not allowed for the requested URL.');
 
   const admitted = admit(store, profile, authorization);

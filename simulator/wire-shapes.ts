@@ -113,6 +113,10 @@ export function consoleNode(node: SimulatedNodeExecution, log: SimulatedLog, pro
     created_by_end_user: log.created_by_end_user,
     finished_at: node.finished_at,
   };
+  // 1.14 answers empty objects where older releases had null.
+  if (profile.release114) {
+    for (const field of ['inputs', 'process_data', 'outputs', 'execution_metadata']) shape[field] ??= {};
+  }
   // Large-variable offload flags exist from ~1.9.
   if (generation(profile) >= 2) Object.assign(shape, { inputs_truncated: false, outputs_truncated: false, process_data_truncated: false });
   return shape;
