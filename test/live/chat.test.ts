@@ -217,7 +217,7 @@ describe('chat app reports from a real Dify, with only URL, key, app id, e-mail 
     assert.deepEqual({ messages: afterSplit.runs, conversations: afterSplit.sessions }, { messages: later.length, conversations: sessions(later) });
     assert.equal(before.runs + afterSplit.runs, want.messages, 'no message in both windows, none in neither');
     // The conversation on both sides of the split is counted in both windows.
-    assert.ok(before.sessions + afterSplit.sessions > want.conversations);
+    assert.ok((before.sessions ?? 0) + (afterSplit.sessions ?? 0) > want.conversations);
     const beforeIds = csvRows(await readFile(path.join(before.folder, 'messages.csv'), 'utf8')).slice(1).map((row) => row[0]);
     for (const [id, at] of later) if (at === split) assert.ok(!beforeIds.includes(id), `message ${id} at exactly the window end is not in the earlier window`);
   });
