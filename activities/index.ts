@@ -8,6 +8,7 @@ import { mergeShardCollections, type Collection } from './merge-shards';
 import { DifyClient } from './dify/client';
 import { withFailureMapping } from './failures';
 import { withKeepAlive } from './liveness';
+import { countReport } from './metrics';
 import { planReport } from './plan';
 import { renderReportFolder } from './render';
 import { removeFolder, resolveInside } from './storage';
@@ -74,7 +75,10 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
 
     async renderReports(plan: ReportPlan, logs: LogCollection, details: DetailCollection, generatedAt: string): Promise<ReportSummary> {
       return run(async () => {
-        return renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt, { redactionKey: settings.redactionKey, folderMode: settings.outputFileMode });
+        const summary = await renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt, { redactionKey: settings.redactionKey, folderMode: settings.outputFileMode });
+        // generatedAt is the workflow's start time, so this is the report's whole duration.
+        countReport(summary, generatedAt);
+        return summary;
       });
     },
 

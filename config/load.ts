@@ -97,6 +97,8 @@ export interface Settings {
   /** `connection` carries TLS material and the API key: worker and client side only, never in a workflow input. */
   temporal: { address?: string; namespace: string; taskQueue: string; /** Heartbeat timeout of long activities, ms. */ heartbeatTimeoutMs: number; connection: TemporalConnection };
   outputDir: string;
+  /** `host:port` of the worker's Prometheus endpoint; unset: no endpoint. */
+  metricsAddress?: string;
   logLevel: GlobalEnv['LOG_LEVEL'];
   logFormat: GlobalEnv['LOG_FORMAT'];
   catchupWindow: string;
@@ -380,6 +382,7 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
       connection,
     },
     outputDir: global.OUTPUT_DIR,
+    metricsAddress: global.METRICS_ADDRESS,
     logLevel: global.LOG_LEVEL,
     logFormat: global.LOG_FORMAT,
     catchupWindow: global.SCHEDULE_CATCHUP_WINDOW,

@@ -94,6 +94,9 @@ export const globalEnvSchema = z.object({
   TEMPORAL_TLS_CLIENT_CERT_PATH: optionalString().describe('PEM client certificate for mTLS'),
   TEMPORAL_TLS_CLIENT_KEY_PATH: optionalString().describe('PEM private key of the client certificate'),
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('difyscope')).describe('Task queue of the Difyscope worker'),
+  METRICS_ADDRESS: z
+    .preprocess(emptyAsUndefined, z.string().trim().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'use host:port such as 0.0.0.0:9464').optional())
+    .describe('`host:port` where the worker serves Prometheus metrics at `/metrics` (Difyscope\'s and the Temporal SDK\'s); unset: off'),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')).describe('Worker log level'),
   LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['auto', 'json', 'pretty']).default('auto')).describe('`json` lines, `pretty` lines, or `auto`: pretty on a terminal, JSON otherwise (journald, Docker)'),
   ACTIVITY_HEARTBEAT_TIMEOUT: z

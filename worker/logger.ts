@@ -64,11 +64,18 @@ export class DifyscopeLogger implements Logger {
  * Installs the logger as the Temporal runtime's, forwarding the native core's warnings too.
  * LOG_FORMAT=auto writes readable lines on a terminal and JSON elsewhere.
  */
-export function installLogger(settings: Settings, options: { minimumSdkLevel?: LogLevel } = {}): DifyscopeLogger {
+export function installLogger(settings: Settings, options: { minimumSdkLevel?: LogLevel; sdkMetricsPort?: number } = {}): DifyscopeLogger {
   const format = settings.logFormat === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'json') : settings.logFormat;
   const configured = settings.logLevel.toUpperCase() as LogLevel;
   const level = options.minimumSdkLevel && ORDER[options.minimumSdkLevel] > ORDER[configured] ? options.minimumSdkLevel : configured;
   const logger = new DifyscopeLogger({ level, format, secrets: settings.secrets });
-  Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    logger,
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      // The SDK's runtime metrics on loopback; worker/metrics-server.ts serves them with ours.
+      ...(options.sdkMetricsPort ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${options.sdkMetricsPort}`, countersTotalSuffix: true, useSecondsForDurations: true } } } : {}),
+    },
+  });
   return logger;
 }

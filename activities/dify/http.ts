@@ -1,5 +1,6 @@
 import { Agent } from 'undici';
 import { activitySignal } from '../liveness';
+import { countDifyRequest } from '../metrics';
 import { DifyError, isDifyError } from './errors';
 import type { RequestGate } from './rate-limiter';
 import { backoffDelay, sleep } from './retry';
@@ -75,7 +76,14 @@ export class HttpTransport {
 
   /** One attempt. Transport failures become retryable `timeout` / `network` DifyErrors. */
   async send(request: HttpRequest, what: string): Promise<HttpResponse> {
-    return this.options.gate ? this.options.gate.run(() => this.sendNow(request, what)) : this.sendNow(request, what);
+    try {
+      const response = await (this.options.gate ? this.options.gate.run(() => this.sendNow(request, what)) : this.sendNow(request, what));
+      countDifyRequest(request.path, response.status);
+      return response;
+    } catch (error) {
+      countDifyRequest(request.path, error instanceof DifyError ? error.kind : 'cancelled');
+      throw error;
+    }
   }
 
   private async sendNow(request: HttpRequest, what: string): Promise<HttpResponse> {

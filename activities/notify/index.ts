@@ -1,3 +1,4 @@
+import { countNotification } from '../metrics';
 import { ApplicationFailure } from '@temporalio/common';
 import { findApp, redactSecrets, type ChannelSettings, type Settings } from '../../config/load';
 import type { NotifyChannel } from '../../config/schema';
@@ -99,6 +100,7 @@ export async function deliverNotifications(settings: Settings, request: NotifyRe
     const channel = createChannel(name, prepared.targets);
     if (!channel) {
       results.push({ channel: name, status: 'skipped', detail: `not configured; set ${CHANNEL_VARIABLES[name]}` });
+      countNotification(name, 'skipped');
       continue;
     }
     const secrets = secretsOf(settings, channel);
@@ -107,6 +109,7 @@ export async function deliverNotifications(settings: Settings, request: NotifyRe
       const previous = await ledger.sent(notification.key, name);
       if (previous) {
         results.push({ channel: name, status: 'already-sent', detail: `already sent at ${previous.sentAt} (${previous.messageId}, attempt ${previous.attempt})` });
+        countNotification(name, 'already-sent');
         continue;
       }
       const intent = await ledger.intent(notification.key, name);
@@ -121,11 +124,13 @@ export async function deliverNotifications(settings: Settings, request: NotifyRe
       });
     } catch (error) {
       failures.push({ channel: name, failure: toFailure(error, name, secrets) });
+      countNotification(name, 'failed');
       continue;
     }
     // Outside the try: a throw here stands for the worker dying after the ledger write.
     if (options.afterSend) await options.afterSend(name);
     results.push({ channel: name, status: 'sent', detail });
+    countNotification(name, 'sent');
   }
   if (failures.length > 0) throw combine(failures);
   return results;
