@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { ChannelSettings } from '../../config/load';
 import { collectAttachments, type Attachment } from './attachments';
+import { chartsAsImages, type InlineImage } from './email-charts';
 import { describeError, nonRetryable, retryable, type ChannelError, type Delivery, type NotificationChannel } from './channel';
 import type { Notification } from './message';
 
@@ -70,20 +72,24 @@ interface Body {
   text: string;
   html?: string;
   attachments: Attachment[];
+  images: InlineImage[];
   notes: string[];
 }
 
 async function bodyOf(notification: Notification, settings: EmailSettings): Promise<Body> {
   const folder = notification.folder;
-  if (notification.kind !== 'report' || folder === undefined) return { text: notification.markdown, attachments: [], notes: [] };
-  const html = await readIfPresent(path.join(folder, 'report.html'));
+  if (notification.kind !== 'report' || folder === undefined) return { text: notification.markdown, attachments: [], images: [], notes: [] };
+  const page = await readIfPresent(path.join(folder, 'report.html'));
+  const charts = page === undefined ? undefined : chartsAsImages(page, createHash('sha256').update(notification.key).digest('hex').slice(0, 12));
   const text = (await readIfPresent(path.join(folder, 'report.md'))) ?? notification.markdown;
   const set = await collectAttachments(folder, settings.attach, settings.zipAboveBytes, `${notification.app.key}-${notification.period}.zip`);
   const notes = [
     ...(set.zipped ? [`attachments zipped into ${set.attachments[0]?.filename ?? ''}`] : []),
     ...(set.missing.length > 0 ? [`not attached (not in the report folder): ${set.missing.join(', ')}`] : []),
+    ...(charts && charts.images.length > 0 ? [`${charts.images.length} chart${charts.images.length === 1 ? '' : 's'} as PNG`] : []),
+    ...(charts && charts.failed > 0 ? [`${charts.failed} chart(s) could not be drawn and were left out`] : []),
   ];
-  return { text, html, attachments: set.attachments, notes };
+  return { text, html: charts?.html, attachments: set.attachments, images: charts?.images ?? [], notes };
 }
 
 export function transportOptions(settings: EmailSettings): SMTPTransport.Options {
@@ -121,7 +127,11 @@ export function emailChannel(settings: EmailSettings): NotificationChannel {
           subject: notification.subject,
           text: body.text,
           html: body.html,
-          attachments: body.attachments.map((attachment) => ({ filename: attachment.filename, content: attachment.content })),
+          attachments: [
+            // Inline images by content id: nodemailer puts them in a multipart/related part with the HTML.
+            ...body.images.map((image) => ({ filename: image.filename, content: image.content, cid: image.cid, contentType: 'image/png', contentDisposition: 'inline' as const })),
+            ...body.attachments.map((attachment) => ({ filename: attachment.filename, content: attachment.content })),
+          ],
           messageId: delivery.messageId,
           headers: { 'X-Difyscope-Identity': notification.identity, 'X-Difyscope-Kind': notification.kind },
         });
