@@ -1,173 +1,354 @@
-import { heartbeat, activityInfo, log } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { DateTime } from 'luxon';
 import type { LogCollection, ReportPlan } from '../common/contracts';
-import type { DifyClient, LogsPage } from './dify/client';
+import type { DifyClient, LogsPage, LogsPageParams } from './dify/client';
 import type { WorkflowLog } from './dify/schemas';
-import { listFiles, readNdjsonGz, resolveInside, writeNdjsonGz, exists, removeFolder } from './storage';
+import { beat, throwIfCancelled } from './activity-context';
+import { attemptFileName, currentAttempt, runLabel, type AttemptTag } from './attempt-files';
+import {
+  answerFile,
+  chainIsOnDisk,
+  earlierStates,
+  readAnswer,
+  saveAnswer,
+  saveState,
+  withWriter,
+  writerOf,
+  type AnswerHeader,
+  type AnswerRequest,
+  type Writers,
+} from './log-answers';
+import { removeFolder, resolveInside, writeNdjsonGz } from './storage';
 
 export const PAGE_SIZE = 100;
 
-/** What a retried attempt resumes from: the last page safely on disk. */
+/**
+ * Passes over one crowded second (or rounds over the pages that cut through tied seconds)
+ * before the collection settles for what it has; the report then says how many are missing.
+ */
+export const MAX_TIE_PASSES = 60;
+
+/**
+ * Where a retried attempt resumes: the paging state after the last answer on disk. Dify orders
+ * logs by `created_at` alone, in whole seconds, and PostgreSQL returns the rows of a tied
+ * second in a different order for each LIMIT/OFFSET query, so offsets skip some runs and
+ * repeat others. Where Dify has date filters the collection walks a time cursor down the
+ * window instead; where it has none (0.x), it pages by offset and asks again for the pages
+ * that cut through a tied second until every position of that second is accounted for.
+ */
 export interface LogProgress {
-  pagesDone: number;
-  total: number;
-  /** Set when paging reached the end, so a retry goes straight to the completeness pass. */
-  paged?: boolean;
-  /** Set once the completeness pass has re-fetched its pages, so a retry does not repeat it. */
-  refetched?: number;
-}
-
-interface PageFileHeader {
-  kind: 'page';
+  /** Answers saved so far (numbered from 1). */
+  answers: number;
+  /** Which attempt wrote which answers, so a resumed attempt reads exactly this chain. */
+  writers: Writers;
+  mode: 'cursor' | 'offset';
+  /** Passes over the whole window: a second one runs when the first fell short of Dify's count. */
+  pass: number;
+  /** Cursor: the newest second not yet known to be complete (inclusive). */
+  before: number;
+  /** Cursor: a second with more runs than a page, paged on its own. */
+  crowded?: { second: number; page: number; passes: number };
+  /** Offset: the next page of the first pass. */
   page: number;
-  total: number;
-  /** Entries Dify returned on the page, whatever became of them (kept, outside the window, invalid). */
-  received?: number;
-  outsideWindow: number;
-  invalid: { logId: string | null; reason: string }[];
+  /** Offset, after the first pass: rounds of re-asking done, and the pages left in this round. */
+  rounds?: number;
+  queue?: number[];
+  /** Answers that asked again for runs already asked about (crowded seconds, cut pages, second pass). */
+  refetched: number;
+  /** Dify's count of the window, once paging is over. */
+  expected?: number;
+  done?: boolean;
 }
 
-const pageFileName = (page: number): string => `page-${String(page).padStart(5, '0')}.ndjson.gz`;
-/** Second answers are kept beside the first, so a re-fetch can only add runs, never lose one. */
-const refetchFileName = (page: number): string => `refetch-${String(page).padStart(5, '0')}.ndjson.gz`;
-
-function received(result: LogsPage): number {
-  return result.items.length + result.outsideWindow + result.invalid.length;
+interface Window {
+  from: string;
+  to: string;
+  /** First and last second of the window, both inclusive. */
+  first: number;
+  last: number;
 }
 
-async function savePage(file: string, page: number, result: LogsPage): Promise<void> {
-  const header: PageFileHeader = { kind: 'page', page, total: result.total, received: received(result), outsideWindow: result.outsideWindow, invalid: result.invalid };
-  await writeNdjsonGz(file, [header, ...result.items]);
+function windowOf(plan: ReportPlan): Window {
+  const seconds = (iso: string): number => Math.floor(DateTime.fromISO(iso, { setZone: true }).toSeconds());
+  return { from: plan.window.from, to: plan.window.to, first: seconds(plan.window.from), last: seconds(plan.window.to) - 1 };
 }
 
-async function* pageFile(file: string): AsyncGenerator<{ header: PageFileHeader; records: AsyncGenerator<WorkflowLog> }> {
-  const values = readNdjsonGz(file);
-  const first = await values.next();
-  if (first.done) throw new Error(`empty page file ${file}`);
-  async function* records(): AsyncGenerator<WorkflowLog> {
-    for await (const value of values) yield value as WorkflowLog;
-  }
-  yield { header: first.value as PageFileHeader, records: records() };
-}
+/** What the answers so far say: distinct runs per second, and (offset mode) each page's latest positions. */
+class AnswerIndex {
+  readonly ids = new Set<string>();
+  readonly perSecond = new Map<number, number>();
+  /** Offset mode: the seconds of the in-window entries of each page's latest answer. */
+  readonly pagePositions = new Map<number, number[]>();
+  readonly invalid = new Map<string, { logId: string | null; reason: string }>();
+  /** Entries Dify served twice within one answer. */
+  duplicates = 0;
 
-async function openPage(file: string): Promise<{ header: PageFileHeader; records: AsyncGenerator<WorkflowLog> }> {
-  for await (const opened of pageFile(file)) return opened;
-  throw new Error(`empty page file ${file}`);
-}
-
-/**
- * Pages worth asking for again, from what the first pass saved: pages that came back with
- * fewer entries than Dify's own total says they hold (a replica behind, a proxy cutting the
- * answer short), pages after the last one when paging stopped early on an empty page, and
- * when a record came twice (new runs pushed the offsets on while paging) the leading pages,
- * where those new runs now are.
- */
-async function pagesToRefetch(pagesDir: string, pagesDone: number, limit: number): Promise<{ pages: number[]; total: number }> {
-  let total = 0;
-  const pages = new Set<number>();
-  const seen = new Set<string>();
-  let duplicates = 0;
-  for (let page = 1; page <= pagesDone; page += 1) {
-    const { header, records } = await openPage(path.join(pagesDir, pageFileName(page)));
-    // The latest total is Dify's current view of the window; earlier pages may predate new runs.
-    total = header.total;
-    const expected = Math.max(0, Math.min(limit, header.total - (page - 1) * limit));
-    if (header.received !== undefined && header.received < expected) pages.add(page);
-    for await (const record of records) {
-      if (seen.has(record.id)) duplicates += 1;
-      else seen.add(record.id);
+  absorb(header: AnswerHeader, items: readonly WorkflowLog[]): void {
+    const inAnswer = new Set<string>();
+    for (const item of items) {
+      if (inAnswer.has(item.id)) {
+        this.duplicates += 1;
+        continue;
+      }
+      inAnswer.add(item.id);
+      if (this.ids.has(item.id)) continue;
+      this.ids.add(item.id);
+      this.perSecond.set(item.created_at, (this.perSecond.get(item.created_at) ?? 0) + 1);
     }
-  }
-  for (let page = 1; page <= Math.ceil(duplicates / limit); page += 1) pages.add(page);
-  for (let page = pagesDone + 1; page <= Math.ceil(total / limit); page += 1) pages.add(page);
-  return { pages: [...pages].sort((a, b) => a - b), total };
-}
-
-/**
- * Pages through `GET /v1/workflows/logs` for the plan's window. Each page is written to its
- * own file before the heartbeat records it, so a retried attempt continues after the last
- * saved page instead of starting over. Then Dify's total is compared with what arrived and
- * short or missing pages are fetched once more. Finally the pages are merged into one file,
- * deduplicated by log id: offset paging repeats a record at a page boundary when runs are
- * added while paging, and those repeats are dropped and counted.
- */
-export async function collectLogPages(dify: DifyClient, outputDir: string, plan: ReportPlan): Promise<LogCollection> {
-  const workDir = resolveInside(outputDir, plan.workDir);
-  const pagesDir = path.join(workDir, 'log-pages');
-  const resumed = activityInfo().heartbeatDetails as LogProgress | undefined;
-  let progress: LogProgress = { pagesDone: 0, total: 0 };
-  if (resumed && typeof resumed.pagesDone === 'number' && resumed.pagesDone > 0 && (await exists(path.join(pagesDir, pageFileName(resumed.pagesDone))))) {
-    progress = { ...resumed };
-    log.info('Resuming log collection', { pagesDone: progress.pagesDone });
-  } else {
-    // Pages left by an earlier run of the same workflow id (one that failed before cleaning
-    // up) describe another moment of Dify; merging them would mix two views.
-    await removeFolder(pagesDir);
+    header.invalid.forEach((entry, n) => this.invalid.set(entry.logId ?? `${header.request.mode}:${header.request.page}:${n}`, entry));
+    if (header.request.mode === 'offset') this.pagePositions.set(header.request.page, items.map((item) => item.created_at));
   }
 
-  const window = { from: plan.window.from, to: plan.window.to };
-  while (progress.paged !== true) {
-    const page = progress.pagesDone + 1;
-    const result = await dify.logsPage({ page, limit: PAGE_SIZE, ...window });
-    await savePage(path.join(pagesDir, pageFileName(page)), page, result);
-    // An empty page ends paging even if has_more says otherwise; the completeness pass
-    // below fetches whatever the total says is still missing.
-    const last = !result.hasMore || received(result) === 0;
-    progress = { pagesDone: page, total: result.total, ...(last && { paged: true }) };
-    heartbeat(progress);
+  have(second: number): number {
+    return this.perSecond.get(second) ?? 0;
   }
 
-  if (progress.refetched === undefined) {
-    const missing = await pagesToRefetch(pagesDir, progress.pagesDone, PAGE_SIZE);
-    if (missing.pages.length > 0) log.warn('Fetching log pages again that came back short of the total', { pages: missing.pages, total: missing.total });
-    for (const page of missing.pages) {
-      const result = await dify.logsPage({ page, limit: PAGE_SIZE, ...window });
-      await savePage(path.join(pagesDir, refetchFileName(page)), page, result);
-      progress.total = result.total;
-    }
-    progress = { ...progress, refetched: missing.pages.length };
-    heartbeat(progress);
-  }
-
-  // One header per page: a re-fetched page may have found what its first answer lacked.
-  const headers = new Map<number, PageFileHeader>();
-  for (const name of await listFiles(pagesDir, '.ndjson.gz')) {
-    const { header } = await openPage(path.join(pagesDir, name));
-    const known = headers.get(header.page);
-    headers.set(header.page, {
-      ...header,
-      outsideWindow: Math.max(header.outsideWindow, known?.outsideWindow ?? 0),
-      invalid: known && known.invalid.length > header.invalid.length ? known.invalid : header.invalid,
-    });
-  }
-  const outsideWindow = [...headers.values()].reduce((sum, header) => sum + header.outsideWindow, 0);
-  const invalidReasons = [...headers.values()].flatMap((header) => header.invalid);
-
-  const seen = new Set<string>();
-  let duplicates = 0;
-  async function* merged(): AsyncGenerator<WorkflowLog> {
-    const names = await listFiles(pagesDir, '.ndjson.gz');
-    // First answers first; a re-fetch contributes only runs they lacked, and its overlap
-    // with them is not a repeat Dify served, so it is not counted as a duplicate.
-    for (const name of [...names.filter((n) => n.startsWith('page-')), ...names.filter((n) => n.startsWith('refetch-'))]) {
-      const refetch = name.startsWith('refetch-');
-      const { records } = await openPage(path.join(pagesDir, name));
-      for await (const record of records) {
-        if (seen.has(record.id)) {
-          if (!refetch) duplicates += 1;
-          continue;
-        }
-        seen.add(record.id);
-        yield record;
+  /** Offset mode: seconds whose runs span more than one page, with how many positions they hold. */
+  cutSeconds(): Map<number, { positions: number; pages: number[] }> {
+    const where = new Map<number, { positions: number; pages: number[] }>();
+    for (const [page, seconds] of this.pagePositions) {
+      for (const second of new Set(seconds)) {
+        const entry = where.get(second) ?? { positions: 0, pages: [] };
+        entry.positions += seconds.filter((s) => s === second).length;
+        entry.pages.push(page);
+        where.set(second, entry);
       }
     }
+    for (const [second, entry] of where) if (entry.pages.length < 2) where.delete(second);
+    return where;
   }
-  const file = `${plan.workDir}/logs.ndjson.gz`;
-  const fetched = await writeNdjsonGz(resolveInside(outputDir, file), merged());
-  if (invalidReasons.length > 0) {
-    await writeNdjsonGz(resolveInside(outputDir, `${plan.workDir}/invalid-logs.ndjson.gz`), invalidReasons);
+
+  /** Offset mode: in-window positions over the latest answer of every page. */
+  positions(): number {
+    let total = 0;
+    for (const seconds of this.pagePositions.values()) total += seconds.length;
+    return total;
   }
-  // Dify's total counts the inclusive upper bound; records exactly at `to` belong to the next window.
-  const expected = Math.max(0, progress.total - outsideWindow);
-  return { expected, fetched, duplicates, invalid: invalidReasons.length, pages: progress.pagesDone, file, refetchedPages: progress.refetched };
+}
+
+const initialProgress = (window: Window): LogProgress => ({ answers: 0, writers: [], mode: 'cursor', pass: 1, before: window.last, page: 1, refetched: 0 });
+
+function isProgress(value: unknown): value is LogProgress {
+  const candidate = value as Partial<LogProgress> | undefined;
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.answers === 'number' && Array.isArray(candidate.writers) && (candidate.mode === 'cursor' || candidate.mode === 'offset');
+}
+
+/**
+ * The furthest progress an earlier attempt of this run left, from its last heartbeat or its
+ * state file, whichever got further; only if all of its answers are still on disk.
+ */
+async function resumePoint(dir: string, tag: AttemptTag): Promise<LogProgress | undefined> {
+  const candidates = [activityInfo().heartbeatDetails as unknown, ...(await earlierStates(dir, tag))].filter(isProgress).sort((a, b) => b.answers - a.answers);
+  for (const candidate of candidates) {
+    if (candidate.answers > 0 && (await chainIsOnDisk(dir, candidate.writers, candidate.answers, tag))) return candidate;
+  }
+  return undefined;
+}
+
+/** Scratch of other runs of the same workflow id (a failed run that never cleaned up): another view of Dify. */
+async function removeOtherRuns(pagesRoot: string, keep: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(pagesRoot);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name !== keep) await removeFolder(path.join(pagesRoot, name));
+}
+
+class LogCollector {
+  private readonly index = new AnswerIndex();
+  private progress: LogProgress;
+
+  constructor(
+    private readonly dify: DifyClient,
+    private readonly dir: string,
+    private readonly tag: AttemptTag,
+    private readonly window: Window,
+    start: LogProgress,
+  ) {
+    this.progress = start;
+  }
+
+  /** Replays the answers of a resumed chain into the index. */
+  async replay(): Promise<void> {
+    for (let seq = 1; seq <= this.progress.answers; seq += 1) {
+      const { header, items } = await readAnswer(answerFile(this.dir, seq, writerOf(this.progress.writers, seq), this.tag));
+      this.index.absorb(header, items);
+      beat(this.progress);
+    }
+  }
+
+  /** Asks Dify, saves the answer under this attempt's name, then records the new state. */
+  private async ask(request: AnswerRequest, next: (header: AnswerHeader, result: LogsPage) => Partial<LogProgress>, refetch = false): Promise<void> {
+    throwIfCancelled();
+    const params: LogsPageParams = { page: request.page, limit: request.limit, from: this.window.from, to: this.window.to };
+    if (request.mode === 'cursor') params.seconds = { ...(request.before !== undefined && { before: request.before }), ...(request.after !== undefined && { after: request.after }) };
+    const result = await this.dify.logsPage(params);
+    const seq = this.progress.answers + 1;
+    const header = await saveAnswer(answerFile(this.dir, seq, this.tag.attempt, this.tag), seq, request, result);
+    this.index.absorb(header, result.items);
+    const changes = next(header, result);
+    this.progress = {
+      ...this.progress,
+      ...changes,
+      answers: seq,
+      writers: withWriter(this.progress.writers, this.tag.attempt, seq),
+      refetched: this.progress.refetched + (refetch ? 1 : 0),
+    };
+    await saveState(this.dir, this.tag, this.progress);
+    beat(this.progress);
+  }
+
+  async run(): Promise<LogProgress> {
+    while (this.progress.done !== true) {
+      if (this.progress.mode === 'cursor') await this.cursorStep();
+      else await this.offsetStep();
+    }
+    return this.progress;
+  }
+
+  /** One step down the time cursor: the newest page up to `before`, or a page of a crowded second. */
+  private async cursorStep(): Promise<void> {
+    const { crowded, before } = this.progress;
+    if (before < this.window.first) return this.finishPass();
+    if (crowded) {
+      // A second holding more runs than a page: paged on its own, pass after pass, until
+      // every run Dify counts in it is here (its order changes with each request).
+      return this.ask(
+        { mode: 'cursor', page: crowded.page, limit: PAGE_SIZE, before: crowded.second, after: crowded.second },
+        (header) => {
+          const lastPage = !header.hasMore || header.received === 0;
+          if (!lastPage) return { crowded: { ...crowded, page: crowded.page + 1 } };
+          const passes = crowded.passes + 1;
+          const have = this.index.have(crowded.second);
+          if (have >= header.total || passes >= MAX_TIE_PASSES) {
+            if (have < header.total) log.warn('A crowded second stayed short of its count', { second: crowded.second, have, total: header.total });
+            return { crowded: undefined, before: crowded.second - 1 };
+          }
+          return { crowded: { ...crowded, page: 1, passes } };
+        },
+        crowded.passes > 0 || crowded.page > 1,
+      );
+    }
+    return this.ask(
+      { mode: 'cursor', page: 1, limit: PAGE_SIZE, before },
+      (header, result) => {
+        // An entry beyond the bounds asked for: this Dify ignores the date filters.
+        if (header.outsideWindow > 0 || result.items.some((item) => item.created_at > before)) {
+          log.info('Dify ignores the log date filters; paging by offset instead');
+          return { mode: 'offset', page: 1, crowded: undefined };
+        }
+        if (header.received === 0 || !header.hasMore) return { before: this.window.first - 1 };
+        const oldest = header.oldest;
+        if (oldest === null) return { mode: 'offset', page: 1 };
+        // Everything newer than the page's oldest second was on the page; that second itself
+        // may continue past it, so it is asked for again at the top of the next page.
+        if (oldest < before) return { before: oldest };
+        return { crowded: { second: oldest, page: 1, passes: 0 } };
+      },
+      this.progress.pass > 1,
+    );
+  }
+
+  /** End of a pass down the window: Dify's count of the whole window decides whether it is complete. */
+  private async finishPass(): Promise<void> {
+    const count = await this.dify.logsPage({ page: 1, limit: 1, from: this.window.from, to: this.window.to, seconds: { before: this.window.last } });
+    const expected = count.total;
+    const have = this.index.ids.size;
+    if (have < expected && this.progress.pass < 2) {
+      log.warn('Fewer runs than Dify counts in the window; walking the window once more', { have, expected });
+      this.progress = { ...this.progress, pass: this.progress.pass + 1, before: this.window.last, crowded: undefined };
+    } else {
+      this.progress = { ...this.progress, expected, done: true };
+    }
+    await saveState(this.dir, this.tag, this.progress);
+    beat(this.progress);
+  }
+
+  /**
+   * Offset paging over a Dify without date filters, newest first, until the window's start
+   * is passed; then rounds over the pages that cut through a tied second, until each such
+   * second has as many distinct runs as it holds positions.
+   */
+  private async offsetStep(): Promise<void> {
+    const { rounds, queue, page } = this.progress;
+    if (rounds === undefined) {
+      return this.ask({ mode: 'offset', page, limit: PAGE_SIZE }, (header) => {
+        const end = !header.hasMore || header.received === 0 || (header.oldest !== null && header.oldest < this.window.first);
+        return end ? { rounds: 0, queue: [] } : { page: page + 1 };
+      });
+    }
+    const [next, ...rest] = queue ?? [];
+    if (next !== undefined) return this.ask({ mode: 'offset', page: next, limit: PAGE_SIZE }, () => ({ queue: rest }), true);
+
+    const short = [...this.index.cutSeconds()].filter(([second, cut]) => second >= this.window.first && second <= this.window.last && this.index.have(second) < cut.positions);
+    if (short.length === 0 || rounds >= MAX_TIE_PASSES) {
+      if (short.length > 0) log.warn('Tied seconds stayed short of their positions', { seconds: short.length });
+      this.progress = { ...this.progress, expected: this.index.positions(), done: true };
+    } else {
+      const pages = [...new Set(short.flatMap(([, cut]) => cut.pages))].sort((a, b) => a - b);
+      this.progress = { ...this.progress, rounds: rounds + 1, queue: pages };
+    }
+    await saveState(this.dir, this.tag, this.progress);
+    beat(this.progress);
+  }
+
+  /** The distinct runs of the chain, newest answers first, each once. */
+  async *records(): AsyncGenerator<WorkflowLog> {
+    const seen = new Set<string>();
+    for (let seq = 1; seq <= this.progress.answers; seq += 1) {
+      const { items } = await readAnswer(answerFile(this.dir, seq, writerOf(this.progress.writers, seq), this.tag));
+      for (const item of items) {
+        if (seen.has(item.id)) continue;
+        seen.add(item.id);
+        yield item;
+      }
+      beat(this.progress);
+    }
+  }
+
+  get duplicates(): number {
+    return this.index.duplicates;
+  }
+
+  get invalid(): { logId: string | null; reason: string }[] {
+    return [...this.index.invalid.values()];
+  }
+}
+
+/**
+ * Collects every log of the plan's window into one file, each run once. Each answer is saved
+ * under this attempt's own name before the heartbeat (and a state file beside it) records it,
+ * so a retried attempt continues where the furthest earlier attempt got, and an earlier
+ * attempt still running can never overwrite or delete what a later one wrote.
+ */
+export async function collectLogPages(dify: DifyClient, outputDir: string, plan: ReportPlan): Promise<LogCollection> {
+  const tag = currentAttempt();
+  const pagesRoot = resolveInside(outputDir, `${plan.workDir}/log-pages`);
+  const dir = path.join(pagesRoot, runLabel(tag));
+  const window = windowOf(plan);
+
+  const resumed = await resumePoint(dir, tag);
+  if (resumed) log.info('Resuming log collection', { answers: resumed.answers, mode: resumed.mode });
+  else await removeOtherRuns(pagesRoot, runLabel(tag));
+  const collector = new LogCollector(dify, dir, tag, window, resumed ?? initialProgress(window));
+  await collector.replay();
+  const progress = await collector.run();
+
+  const file = `${plan.workDir}/${attemptFileName('logs', '.ndjson.gz', tag)}`;
+  const fetched = await writeNdjsonGz(resolveInside(outputDir, file), collector.records());
+  const invalid = collector.invalid;
+  if (invalid.length > 0) await writeNdjsonGz(resolveInside(outputDir, `${plan.workDir}/${attemptFileName('invalid-logs', '.ndjson.gz', tag)}`), invalid);
+  return {
+    expected: progress.expected ?? fetched,
+    fetched,
+    duplicates: collector.duplicates,
+    invalid: invalid.length,
+    pages: progress.answers,
+    file,
+    refetchedPages: progress.refetched,
+  };
 }

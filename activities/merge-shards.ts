@@ -1,4 +1,6 @@
 import type { DetailCollection, LogCollection, ReportPlan } from '../common/contracts';
+import { beatEvery } from './activity-context';
+import { attemptFileName, currentAttempt } from './attempt-files';
 import { readNdjsonGz, resolveInside, writeNdjsonGz } from './storage';
 
 /** What collecting one window (or one shard of it) produced. */
@@ -8,7 +10,13 @@ export interface Collection {
 }
 
 async function* concatenated(outputDir: string, files: readonly string[]): AsyncGenerator<unknown> {
-  for (const file of files) yield* readNdjsonGz(resolveInside(outputDir, file));
+  const alive = beatEvery(1000);
+  for (const file of files) {
+    for await (const record of readNdjsonGz(resolveInside(outputDir, file))) {
+      alive();
+      yield record;
+    }
+  }
 }
 
 /**
@@ -19,8 +27,10 @@ async function* concatenated(outputDir: string, files: readonly string[]): Async
  */
 export async function mergeShardCollections(outputDir: string, plan: ReportPlan, shards: readonly Collection[]): Promise<Collection> {
   const sum = (pick: (shard: Collection) => number | undefined): number => shards.reduce((total, shard) => total + (pick(shard) ?? 0), 0);
-  const logsFile = `${plan.workDir}/logs.ndjson.gz`;
-  const runsFile = `${plan.workDir}/runs.ndjson.gz`;
+  // Named for this attempt: an earlier attempt still writing can never replace these files.
+  const tag = currentAttempt();
+  const logsFile = `${plan.workDir}/${attemptFileName('logs', '.ndjson.gz', tag)}`;
+  const runsFile = `${plan.workDir}/${attemptFileName('runs', '.ndjson.gz', tag)}`;
   const fetched = await writeNdjsonGz(resolveInside(outputDir, logsFile), concatenated(outputDir, shards.map((shard) => shard.logs.file)));
   const runs = await writeNdjsonGz(resolveInside(outputDir, runsFile), concatenated(outputDir, shards.map((shard) => shard.details.file)));
   return {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import type { Completeness, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
 import type { AppConfig } from '../config/load';
@@ -18,7 +19,8 @@ import { collectedRunSchema } from './dify/schemas';
 /** A raw record: a chat app's message or a workflow run. */
 const collectedRecordSchema = z.union([collectedMessageSchema, collectedRunSchema]);
 import { RecordSorter } from './render-sort';
-import { applyModes, DEFAULT_FOLDER_MODE, ensureFolder, readNdjsonGz, removeFolder, replaceFolder, resolveInside, writeFileAtomic } from './storage';
+import { applyModes, DEFAULT_FOLDER_MODE, ensureFolder, readNdjsonGz, removeFolder, replaceFolder, resolveInside, StorageError, writeFileAtomic } from './storage';
+import { beatEvery } from './activity-context';
 
 /** The completeness statement every report format and notification repeats. */
 export function assessCompleteness(plan: ReportPlan, logs: LogCollection, details: DetailCollection): Completeness {
@@ -125,8 +127,18 @@ class CsvFile {
   private batch: string[][] = [];
   private started = false;
 
+  /** A write error (a full disk) kept until the next write or close throws it: an 'error' event nobody listens to would end the process. */
+  private failure: Error | undefined;
+
   constructor(file: string) {
     this.stream = createWriteStream(file);
+    this.stream.on('error', (error) => {
+      this.failure ??= error;
+    });
+  }
+
+  private check(): void {
+    if (this.failure) throw new StorageError(`cannot write ${this.stream.path.toString()}: ${this.failure.message}`, { cause: this.failure });
   }
 
   async write(rows: string[][]): Promise<void> {
@@ -139,7 +151,15 @@ class CsvFile {
     const text = csvText(this.batch, !this.started);
     this.started = true;
     this.batch = [];
-    if (!this.stream.write(text)) await once(this.stream, 'drain');
+    this.check();
+    if (!this.stream.write(text)) {
+      try {
+        await once(this.stream, 'drain');
+      } catch {
+        this.check();
+      }
+    }
+    this.check();
   }
 
   /** After a failure: the staged folder is removed anyway, only the descriptor must not leak. */
@@ -149,8 +169,12 @@ class CsvFile {
 
   async close(): Promise<void> {
     if (this.batch.length > 0 || !this.started) await this.flush();
-    this.stream.end();
-    await once(this.stream, 'finish');
+    try {
+      await finished(this.stream.end());
+    } catch {
+      this.check();
+    }
+    this.check();
   }
 }
 
@@ -211,7 +235,9 @@ export async function renderReportFolder(
     // Created with its final mode, so what is written inside is never more exposed than the report will be.
     await ensureFolder(staged, folderMode);
     const accumulator = new Accumulator(ctx);
+    const alive = beatEvery(500);
     for await (const value of readNdjsonGz(resolveInside(outputDir, details.file))) {
+      alive();
       const record = prepareRecord(collectedRecordSchema.parse(value), ctx);
       accumulator.add(record);
       if (perRunSheets) await sorter.add(record);
@@ -235,6 +261,7 @@ export async function renderReportFolder(
         await runs.write(runsHeader(ctx));
         await qa.write(qaRows.header());
         for await (const record of sorter.sorted()) {
+          alive();
           await runs.write([runsRow(record, ctx)]);
           await qa.write([qaRows.row(record)]);
         }
@@ -255,9 +282,11 @@ export async function renderReportFolder(
       // Redacted reports are meant to be shared; the unredacted records stay apart, owner-only.
       const kept = resolveInside(outputDir, `.raw/${plan.folder}/runs.ndjson.gz`);
       await mkdir(path.dirname(kept), { recursive: true, mode: 0o700 });
-      await copyFile(resolveInside(outputDir, details.file), `${kept}.tmp`);
-      await chmod(`${kept}.tmp`, 0o600);
-      await rename(`${kept}.tmp`, kept);
+      // A temporary name of its own: an earlier attempt still rendering cannot rename this one's copy.
+      const temporary = `${kept}.${randomUUID()}.tmp`;
+      await copyFile(resolveInside(outputDir, details.file), temporary);
+      await chmod(temporary, 0o600);
+      await rename(temporary, kept);
     }
     // Every file, however it was written (atomic writes, CSV streams, copies), ends with the same mode.
     await applyModes(staged, folderMode);

@@ -1,9 +1,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, rename, rm, writeFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { pipeline as pipelineStreams, Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createGzip } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 
@@ -55,19 +55,42 @@ export function resolveInside(root: string, relative: string): string {
   return target;
 }
 
-export async function writeFileAtomic(file: string, content: string | Buffer, folderMode: number = DEFAULT_FOLDER_MODE): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: folderMode });
+/** A scratch or report file that could not be read or written, named with the cause (ENOENT, ENOSPC, a corrupt gzip). */
+export class StorageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageError';
+  }
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** Runs a write to a temporary file, then renames it into place; on any failure the temporary file is removed. */
+async function committed(file: string, folderMode: number, write: (temporary: string) => Promise<void>): Promise<void> {
   const temporary = `${file}.${randomUUID()}.tmp`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true, mode: folderMode });
+    await write(temporary);
+    await chmod(temporary, fileModeOf(folderMode));
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    if (error instanceof StorageError) throw error;
+    throw new StorageError(`cannot write ${file}: ${describe(error)}`, { cause: error });
+  }
+}
+
+export async function writeFileAtomic(file: string, content: string | Buffer, folderMode: number = DEFAULT_FOLDER_MODE): Promise<void> {
   // Created with the mode (narrowed by the umask), so no one else can ever read it; chmod then sets it exactly.
-  await writeFile(temporary, content, { mode: fileModeOf(folderMode) });
-  await chmod(temporary, fileModeOf(folderMode));
-  await rename(temporary, file);
+  await committed(file, folderMode, (temporary) => writeFile(temporary, content, { mode: fileModeOf(folderMode) }));
 }
 
 /** Writes records as gzip-compressed NDJSON, atomically. Returns the number written. */
 export async function writeNdjsonGz(file: string, records: Iterable<unknown> | AsyncIterable<unknown>, folderMode: number = DEFAULT_FOLDER_MODE): Promise<number> {
-  await mkdir(path.dirname(file), { recursive: true, mode: folderMode });
-  const temporary = `${file}.${randomUUID()}.tmp`;
   let count = 0;
   async function* lines() {
     for await (const record of records) {
@@ -75,18 +98,50 @@ export async function writeNdjsonGz(file: string, records: Iterable<unknown> | A
       yield `${JSON.stringify(record)}\n`;
     }
   }
-  await pipeline(Readable.from(lines()), createGzip(), createWriteStream(temporary, { mode: fileModeOf(folderMode) }));
-  await chmod(temporary, fileModeOf(folderMode));
-  await rename(temporary, file);
+  // pipeline: an error on any stream (a full disk, a failing source) rejects here and destroys the others.
+  await committed(file, folderMode, (temporary) => pipeline(Readable.from(lines()), createGzip(), createWriteStream(temporary, { mode: fileModeOf(folderMode) })));
   return count;
 }
 
-/** Streams the records of a gzip-compressed NDJSON file, one parsed value at a time. */
-export async function* readNdjsonGz(file: string): AsyncGenerator<unknown> {
-  const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() !== '') yield JSON.parse(line) as unknown;
+function parseLine(text: string, file: string, line: number): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new StorageError(`corrupt record on line ${line} of ${file}: ${describe(error)}`, { cause: error });
   }
+}
+
+/**
+ * Streams the records of a gzip-compressed NDJSON file, one parsed value at a time. The file
+ * and the gunzip run in one pipeline, so a missing file, a truncated or corrupt gzip or a bad
+ * line is an error thrown to the reader (and the activity fails with it), never an unhandled
+ * 'error' event that would end the worker process.
+ */
+export async function* readNdjsonGz(file: string): AsyncGenerator<unknown> {
+  const gunzipped = pipelineStreams(createReadStream(file), createGunzip(), () => {
+    // Errors reach the consumer through the iterator below: pipeline destroys the last stream with them.
+  });
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let line = 0;
+  try {
+    for await (const chunk of gunzipped as AsyncIterable<Buffer>) {
+      const lines = (rest + decoder.write(chunk)).split('\n');
+      rest = lines.pop() ?? '';
+      for (const text of lines) {
+        line += 1;
+        if (text.trim() !== '') yield parseLine(text, file, line);
+      }
+    }
+    rest += decoder.end();
+  } catch (error) {
+    if (error instanceof StorageError) throw error;
+    throw new StorageError(`cannot read ${file}: ${describe(error)}`, { cause: error });
+  } finally {
+    gunzipped.destroy();
+  }
+  line += 1;
+  if (rest.trim() !== '') yield parseLine(rest, file, line);
 }
 
 export async function exists(file: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { ConsoleAuthState, ConsoleRequestAuth, CredentialForm } from './console-auth-state';
 import { errorReply, notFound, reply, UUID, type Reply } from './http-kit';
-import { queryLogs } from './log-query';
+import { queryLogs, type LogOrdering } from './log-query';
 import { isCookieEra, type DifyProfile } from './profiles';
 import type { DifyStore } from './store';
 import { consoleNode, consoleRunDetail, logItem } from './wire-shapes';
@@ -14,6 +14,7 @@ export interface ConsoleRequest extends ConsoleRequestAuth {
   path: string;
   query: URLSearchParams;
   body: string;
+  logOrdering: LogOrdering;
 }
 
 export interface ConsoleReply {
@@ -57,7 +58,7 @@ export function handleConsole(store: DifyStore, profile: DifyProfile, auth: Cons
 
   if (runId === undefined) {
     if (app.mode !== 'workflow') return { reply: errorReply(404, 'app_not_found', "App mode is not in the supported list: ['workflow']") };
-    const result = queryLogs(store, app, request.query, { surface: 'console', withStatus: profile.era !== 'legacy' });
+    const result = queryLogs(store, app, request.query, { surface: 'console', withStatus: profile.era !== 'legacy', ordering: request.logOrdering });
     if (!('logs' in result)) return { reply: result };
     const withDetails = /^(1|true|yes|on)$/i.test(request.query.get('detail') ?? '');
     const data = result.logs.map((log) => {

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { handleConsole } from './console-api';
 import { ConsoleAuthState, type CredentialForm } from './console-auth-state';
 import { notFound, readBody, send, type Reply } from './http-kit';
+import type { LogOrdering } from './log-query';
+import { hashSeed, Rng } from './prng';
 import { resolveProfile, type DifyProfile, type EraProfileName } from './profiles';
 import { handleService } from './service-api';
 import type { DifyStore } from './store';
@@ -72,6 +74,13 @@ export interface StartDifyServerOptions {
   port?: number;
   host?: string;
   accessTokenTtlSeconds?: number;
+  /**
+   * 'shuffled' (default): runs of one second come back in a new order on every log request,
+   * as PostgreSQL returns rows `ORDER BY created_at DESC` leaves tied. 'stable': store order.
+   */
+  tieOrder?: 'shuffled' | 'stable';
+  /** Seed of the tie shuffles, so a failing test can be run again the same way. */
+  tieSeed?: number;
 }
 
 const every = (n: number | undefined, count: number): boolean => n !== undefined && n > 0 && count % n === 0;
@@ -105,6 +114,8 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
   let malformedLeft = 0;
   let holding: ((request: RecordedRequest) => boolean) | undefined;
   const held: (() => void)[] = [];
+  const tieRng = new Rng(hashSeed('tie-order', options.tieSeed ?? 1));
+  const logOrdering = (): LogOrdering => ({ dateFilters: profile.logDateFilters, ...(options.tieOrder !== 'stable' && { shuffleTies: tieRng }) });
 
   const setFaults = (next: DifyFaults): void => {
     faults = { ...next };
@@ -116,7 +127,7 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
 
   const route = (req: IncomingMessage, path: string, query: URLSearchParams, body: string): { reply: Reply; credential?: CredentialForm } => {
     const method = req.method ?? 'GET';
-    if (path.startsWith('/v1/')) return { reply: handleService(options.store, profile, method, path, query, req.headers.authorization) };
+    if (path.startsWith('/v1/')) return { reply: handleService(options.store, profile, method, path, query, req.headers.authorization, logOrdering()) };
     if (path.startsWith('/console/api/')) {
       const csrf = req.headers['x-csrf-token'];
       return handleConsole(options.store, profile, auth, {
@@ -127,6 +138,7 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
         authorization: req.headers.authorization,
         cookie: req.headers.cookie,
         csrfHeader: Array.isArray(csrf) ? csrf[0] : csrf,
+        logOrdering: logOrdering(),
       });
     }
     return { reply: notFound() };

@@ -1,10 +1,40 @@
 import { paramError, parseIsoMillis, UUID, type Reply } from './http-kit';
+import type { Rng } from './prng';
 import type { DifyStore, SimulatedApp, SimulatedLog } from './store';
 
 /**
  * `get_paginate_workflow_app_logs` (contract 2.3 / 4.1): parameter validation, filters,
  * `created_at DESC` order and offset pagination, shared by the service and console routes.
  */
+
+/** How one request orders the logs Dify's ORDER BY leaves tied, and which filters it knows. */
+export interface LogOrdering {
+  /**
+   * Present: tied seconds come back in a fresh random order on every request, as PostgreSQL
+   * returns rows an ORDER BY leaves tied in whatever order each LIMIT/OFFSET plan yields.
+   * Absent: store order (deterministic pages).
+   */
+  shuffleTies?: Rng;
+  /** 0.x before ~0.15 had no `created_at__before/__after`: unknown parameters are ignored. */
+  dateFilters: boolean;
+}
+
+/** Sorts newest first; runs of one second in random order when `rng` is given. */
+function orderNewestFirst(logs: SimulatedLog[], rng: Rng | undefined): SimulatedLog[] {
+  // Stable sort: equal timestamps keep store order unless shuffled below.
+  const ordered = [...logs].sort((a, b) => b.created_at - a.created_at);
+  if (!rng) return ordered;
+  for (let start = 0; start < ordered.length; ) {
+    let end = start + 1;
+    while (end < ordered.length && ordered[end]?.created_at === ordered[start]?.created_at) end += 1;
+    for (let i = end - 1; i > start; i -= 1) {
+      const j = start + Math.floor(rng.next() * (i - start + 1));
+      [ordered[i], ordered[j]] = [ordered[j] as SimulatedLog, ordered[i] as SimulatedLog];
+    }
+    start = end;
+  }
+  return ordered;
+}
 
 export interface LogQueryResult {
   page: number;
@@ -57,7 +87,7 @@ export function queryLogs(
   store: DifyStore,
   app: SimulatedApp,
   query: URLSearchParams,
-  options: { surface: 'service' | 'console'; withStatus: boolean; pydantic?: boolean },
+  options: { surface: 'service' | 'console'; withStatus: boolean; pydantic?: boolean; ordering: LogOrdering },
 ): LogQueryResult | Reply {
   const pydantic = options.pydantic === true && options.surface === 'service';
   const page = pydantic ? pydanticInt(query, 'page', 1, 1, 99999) : intArg(query, 'page', 1, 1, 99999, options.withStatus);
@@ -74,6 +104,7 @@ export function queryLogs(
 
   const bounds: { after?: number; before?: number } = {};
   for (const [name, key] of [['created_at__after', 'after'], ['created_at__before', 'before']] as const) {
+    if (!options.ordering.dateFilters) continue;
     const raw = query.get(name);
     if (raw === null || raw === '') continue;
     // dateutil.isoparse reads a bare epoch as a too-short date.
@@ -105,8 +136,7 @@ export function queryLogs(
     if (accountId !== undefined && !(log.created_by_role === 'account' && log.created_by_account?.id === accountId)) return false;
     return true;
   });
-  // Stable sort: equal timestamps keep store order, so pages are deterministic.
-  const ordered = [...matching].sort((a, b) => b.created_at - a.created_at);
+  const ordered = orderNewestFirst(matching, options.ordering.shuffleTies);
   const total = ordered.length;
   return { page, limit, total, hasMore: total > page * limit, logs: ordered.slice((page - 1) * limit, page * limit) };
 }

@@ -30,6 +30,8 @@ export interface DifyProfile {
    * "Invalid encrypted data" for a password that is not base64, node executions by index.
    */
   release114?: boolean;
+  /** `created_at__before/__after` on log listings (from ~0.15; 0.x before ignores them). */
+  logDateFilters: boolean;
 }
 
 export const PROFILES: Record<EraProfileName, DifyProfile> = {
@@ -41,6 +43,7 @@ export const PROFILES: Record<EraProfileName, DifyProfile> = {
     runDetailOutputs: 'string',
     unknownRun: 'null200',
     admissionCodes: 'forbidden',
+    logDateFilters: false,
   },
   tokenpair: {
     era: 'tokenpair',
@@ -50,6 +53,7 @@ export const PROFILES: Record<EraProfileName, DifyProfile> = {
     runDetailOutputs: 'string',
     unknownRun: 'null200',
     admissionCodes: 'forbidden',
+    logDateFilters: true,
   },
   cookie: {
     era: 'cookie',
@@ -59,6 +63,7 @@ export const PROFILES: Record<EraProfileName, DifyProfile> = {
     runDetailOutputs: 'string',
     unknownRun: 'null200',
     admissionCodes: 'forbidden',
+    logDateFilters: true,
   },
   'cookie-host': {
     era: 'cookie',
@@ -68,6 +73,7 @@ export const PROFILES: Record<EraProfileName, DifyProfile> = {
     runDetailOutputs: 'string',
     unknownRun: 'null200',
     admissionCodes: 'forbidden',
+    logDateFilters: true,
   },
   'cookie-base64': {
     era: 'cookie-base64',
@@ -77,6 +83,7 @@ export const PROFILES: Record<EraProfileName, DifyProfile> = {
     runDetailOutputs: 'object',
     unknownRun: '404',
     admissionCodes: 'specific',
+    logDateFilters: true,
   },
   '1.14.1': {
     era: 'cookie-base64',
@@ -88,6 +95,7 @@ export const PROFILES: Record<EraProfileName, DifyProfile> = {
     admissionCodes: 'specific',
     versionSource: 'header',
     release114: true,
+    logDateFilters: true,
   },
 };
 

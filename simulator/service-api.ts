@@ -1,5 +1,5 @@
 import { errorReply, htmlNotFound, notFound, reply, UUID, type Reply } from './http-kit';
-import { queryLogs } from './log-query';
+import { queryLogs, type LogOrdering } from './log-query';
 import type { DifyProfile } from './profiles';
 import type { DifyStore, SimulatedApp } from './store';
 import { logItem, nullRunDetail, serviceRunDetail } from './wire-shapes';
@@ -35,6 +35,7 @@ export function handleService(
   path: string,
   query: URLSearchParams,
   authorization: string | undefined,
+  ordering: LogOrdering,
 ): Reply {
   if (path === '/v1/' && method === 'GET') {
     if ((profile.versionSource ?? 'index') !== 'index') return htmlNotFound();
@@ -66,7 +67,7 @@ export function handleService(
   }
 
   if (isLogs) {
-    const result = queryLogs(store, app, query, { surface: 'service', withStatus: profile.era !== 'legacy', pydantic: profile.release114 === true });
+    const result = queryLogs(store, app, query, { surface: 'service', withStatus: profile.era !== 'legacy', pydantic: profile.release114 === true, ordering });
     if ('logs' in result) {
       return reply(200, { page: result.page, limit: result.limit, total: result.total, has_more: result.hasMore, data: result.logs.map((log) => logItem(log, profile)) });
     }

@@ -51,6 +51,12 @@ export interface LogsPageParams {
   from: string;
   /** Exclusive window end, ISO 8601 with offset. */
   to: string;
+  /**
+   * Narrower bounds inside the window, in whole epoch seconds, both inclusive: Dify is asked
+   * for logs from `after`.000000 up to `before`.999999, so every log of both seconds is in,
+   * whether Dify keeps whole seconds or microseconds.
+   */
+  seconds?: { after?: number; before?: number };
 }
 
 export interface InvalidLogItem {
@@ -67,6 +73,8 @@ export interface LogsPage {
   /** Items Dify returned that lie outside [from, to), dropped here (Dify's bounds are inclusive). */
   outsideWindow: number;
   invalid: InvalidLogItem[];
+  /** The oldest `created_at` among the entries Dify returned, kept or not (null: none parsed). */
+  oldest: number | null;
 }
 
 /** Dify's largest page size for workflow logs. */
@@ -86,6 +94,12 @@ function windowBound(field: 'from' | 'to', value: string): { iso: string; second
   if (!at.isValid) throw new DifyError('config', `logsPage: ${field} "${value}" is not an ISO 8601 timestamp`, { retryable: false });
   const utc = at.toUTC().startOf('second');
   return { iso: utc.toFormat("yyyy-MM-dd'T'HH:mm:ss'Z'"), seconds: Math.floor(utc.toSeconds()) };
+}
+
+/** The first or the last instant of an epoch second as Dify's ISO filters take it. */
+function secondBound(seconds: number, edge: 'start' | 'end'): string {
+  const start = DateTime.fromSeconds(seconds, { zone: 'utc' }).toFormat("yyyy-MM-dd'T'HH:mm:ss");
+  return edge === 'start' ? `${start}Z` : `${start}.999999Z`;
 }
 
 export class DifyClient {
@@ -168,10 +182,12 @@ export class DifyClient {
     const from = windowBound('from', params.from);
     const to = windowBound('to', params.to);
     const limit = params.limit ?? MAX_LOG_PAGE_SIZE;
+    const after = params.seconds?.after !== undefined && params.seconds.after > from.seconds ? secondBound(params.seconds.after, 'start') : from.iso;
+    const before = params.seconds?.before !== undefined && params.seconds.before < to.seconds ? secondBound(params.seconds.before, 'end') : to.iso;
     const request: HttpRequest = {
       method: 'GET',
       path: '/v1/workflows/logs',
-      query: { page: params.page, limit, created_at__after: from.iso, created_at__before: to.iso },
+      query: { page: params.page, limit, created_at__after: after, created_at__before: before },
       headers: this.serviceHeaders(),
     };
     return this.call('service', request, `workflow logs page ${params.page}`, (response) => {
@@ -180,6 +196,7 @@ export class DifyClient {
       const items: WorkflowLog[] = [];
       const invalid: InvalidLogItem[] = [];
       let outsideWindow = 0;
+      let oldest: number | null = null;
       for (const raw of envelope.data) {
         const parsed = workflowLogSchema.safeParse(raw);
         if (!parsed.success) {
@@ -187,11 +204,12 @@ export class DifyClient {
           invalid.push({ logId: typeof id === 'string' ? id : null, reason: this.redact(describeIssues(parsed.error)) });
           continue;
         }
+        oldest = oldest === null ? parsed.data.created_at : Math.min(oldest, parsed.data.created_at);
         // Also drop anything before `from`, in case a Dify build ignores the filter.
         if (parsed.data.created_at >= to.seconds || parsed.data.created_at < from.seconds) outsideWindow += 1;
         else items.push(parsed.data);
       }
-      return { page: envelope.page, limit: envelope.limit, total: envelope.total, hasMore: envelope.has_more, items, outsideWindow, invalid };
+      return { page: envelope.page, limit: envelope.limit, total: envelope.total, hasMore: envelope.has_more, items, outsideWindow, invalid, oldest };
     });
   }
 

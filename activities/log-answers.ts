@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { LogsPage } from './dify/client';
+import type { WorkflowLog } from './dify/schemas';
+import { attemptFileName, type AttemptTag } from './attempt-files';
+import { exists, listFiles, readNdjsonGz, writeFileAtomic, writeNdjsonGz } from './storage';
+
+/**
+ * Dify's answers to log listings, one file each, numbered in the order they were asked and
+ * named for the attempt that asked: the scratch from which a collection is resumed and merged.
+ */
+
+/** What was asked: a page of the window, or of the logs up to (and from) a given second. */
+export interface AnswerRequest {
+  page: number;
+  limit: number;
+  /** Inclusive bounds in epoch seconds, when narrower than the window. */
+  before?: number;
+  after?: number;
+  /** 'offset': paged by page number over a Dify that ignores the date filters. */
+  mode: 'cursor' | 'offset';
+}
+
+export interface AnswerHeader {
+  kind: 'answer';
+  seq: number;
+  request: AnswerRequest;
+  total: number;
+  hasMore: boolean;
+  /** Entries Dify returned, whatever became of them (kept, outside the window, invalid). */
+  received: number;
+  outsideWindow: number;
+  oldest: number | null;
+  invalid: { logId: string | null; reason: string }[];
+}
+
+export function received(result: LogsPage): number {
+  return result.items.length + result.outsideWindow + result.invalid.length;
+}
+
+const answerBase = (seq: number): string => `answer-${String(seq).padStart(6, '0')}`;
+
+export function answerFile(dir: string, seq: number, attempt: number, tag: AttemptTag): string {
+  return path.join(dir, attemptFileName(answerBase(seq), '.ndjson.gz', { ...tag, attempt }));
+}
+
+export async function saveAnswer(file: string, seq: number, request: AnswerRequest, result: LogsPage): Promise<AnswerHeader> {
+  const header: AnswerHeader = {
+    kind: 'answer',
+    seq,
+    request,
+    total: result.total,
+    hasMore: result.hasMore,
+    received: received(result),
+    outsideWindow: result.outsideWindow,
+    oldest: result.oldest,
+    invalid: result.invalid,
+  };
+  await writeNdjsonGz(file, [header, ...result.items]);
+  return header;
+}
+
+export async function readAnswer(file: string): Promise<{ header: AnswerHeader; items: WorkflowLog[] }> {
+  const items: WorkflowLog[] = [];
+  let header: AnswerHeader | undefined;
+  for await (const value of readNdjsonGz(file)) {
+    if (header === undefined) header = value as AnswerHeader;
+    else items.push(value as WorkflowLog);
+  }
+  if (header?.kind !== 'answer') throw new Error(`scratch file ${path.basename(file)} holds no answer header`);
+  return { header, items };
+}
+
+/** `[attempt, last answer it wrote]` pairs, oldest first: which file holds answer n. */
+export type Writers = [number, number][];
+
+export function writerOf(writers: Writers, seq: number): number {
+  for (const [attempt, last] of writers) if (seq <= last) return attempt;
+  throw new Error(`no attempt wrote answer ${seq}`);
+}
+
+export function withWriter(writers: Writers, attempt: number, seq: number): Writers {
+  const last = writers.at(-1);
+  if (last && last[0] === attempt) return [...writers.slice(0, -1), [attempt, seq]];
+  return [...writers, [attempt, seq]];
+}
+
+/** Every answer file of the chain exists (an attempt's state may outlive files removed by hand). */
+export async function chainIsOnDisk(dir: string, writers: Writers, answers: number, tag: AttemptTag): Promise<boolean> {
+  for (let seq = 1; seq <= answers; seq += 1) {
+    if (!(await exists(answerFile(dir, seq, writerOf(writers, seq), tag)))) return false;
+  }
+  return true;
+}
+
+const stateFile = (dir: string, tag: AttemptTag): string => path.join(dir, attemptFileName('state', '.json', tag));
+
+/** The attempt's progress on disk beside its answers: heartbeats are throttled, the disk is not. */
+export async function saveState(dir: string, tag: AttemptTag, state: unknown): Promise<void> {
+  await writeFileAtomic(stateFile(dir, tag), JSON.stringify(state));
+}
+
+/** States saved by earlier attempts of this run, any order. Unreadable ones are skipped. */
+export async function earlierStates(dir: string, tag: AttemptTag): Promise<unknown[]> {
+  const states: unknown[] = [];
+  for (const name of await listFiles(dir, '.json')) {
+    const match = /^state\.[A-Za-z0-9]+-a(\d+)\.json$/.exec(name);
+    if (!match || Number(match[1]) >= tag.attempt) continue;
+    try {
+      states.push(JSON.parse(await readFile(path.join(dir, name), 'utf8')) as unknown);
+    } catch {
+      // A state cut short by a crash mid-write cannot happen (rename), but a corrupt disk can.
+    }
+  }
+  return states;
+}
