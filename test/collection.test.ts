@@ -1,28 +1,19 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import type { LogCollection, ReportPlan } from '../common/contracts';
-import { collectLogPages, type LogProgress } from '../activities/collect-logs';
-import { DifyClient, type LogsPage, type LogsPageParams } from '../activities/dify/client';
+import type { ReportPlan } from '../common/contracts';
+import { DifyClient } from '../activities/dify/client';
 import { RequestGate, TokenBucket } from '../activities/dify/rate-limiter';
-import { readNdjsonGz, resolveInside } from '../activities/storage';
 import { MAX_SHARDS, shardPlan, shardWindow } from '../workflows/shards';
-import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
-import type { DifyStore } from '../simulator/store';
-import { API_TOKEN, evenlySpaced, logId, makeLog, makeStore } from './fixtures/dify-store';
+import { startDifyServer } from '../simulator/dify-server';
+import { API_TOKEN, evenlySpaced, makeStore } from './fixtures/dify-store';
 
 /**
- * The collection building blocks without a Temporal server: the request gate, the shard
- * arithmetic, and log paging (resume, dedupe, completeness re-fetch) in a mocked activity
- * context. The same paths run end to end on a real server in faults.test.ts.
+ * The collection building blocks without a Temporal server: the request gate and the shard
+ * arithmetic. Log paging is tested in lossless-paging.test.ts, end to end in faults.test.ts.
  */
 
 // 2025-03-01T00:00:00Z and the next day.
-const FROM_S = 1740787200;
-const TO_S = FROM_S + 86400;
+const TO_S = 1740787200 + 86400;
 
 function plan(workDir: string): ReportPlan {
   return {
@@ -36,28 +27,6 @@ function plan(workDir: string): ReportPlan {
     workDir,
     previousFolder: 'support/range/2025-02-28',
   };
-}
-
-/** A client whose `logsPage` can be intercepted, as a misbehaving Dify or proxy would answer. */
-class HookedClient extends DifyClient {
-  constructor(
-    url: string,
-    private readonly hook: (params: LogsPageParams, fetch: () => Promise<LogsPage>) => Promise<LogsPage>,
-  ) {
-    super({ baseUrl: url, apiToken: API_TOKEN, consoleAuth: 'auto', timeoutMs: 2000, maxRetries: 2, retryBaseDelayMs: 5 });
-  }
-
-  override logsPage(params: LogsPageParams): Promise<LogsPage> {
-    return this.hook(params, () => super.logsPage(params));
-  }
-}
-
-const logPages = (server: RunningDifyServer): number[] => server.requests.filter((request) => request.path === '/v1/workflows/logs').map((request) => Number(request.query.page));
-
-async function fetchedIds(outputDir: string, collection: LogCollection): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const record of readNdjsonGz(resolveInside(outputDir, collection.file))) ids.push((record as { id: string }).id);
-  return ids;
 }
 
 describe('RequestGate', () => {
@@ -165,156 +134,5 @@ describe('shardWindow', () => {
     const shard = shardPlan(plan('.work/range_support'), { from: '2025-03-01T00:00:00Z', to: '2025-03-01T12:00:00Z', label: '2025-03-01' });
     assert.equal(shard.workDir, '.work/range_support/shard-2025-03-01');
     assert.deepEqual([shard.window.from, shard.window.to, shard.window.label], ['2025-03-01T00:00:00Z', '2025-03-01T12:00:00Z', '2025-03-01']);
-  });
-});
-
-describe('collectLogPages', () => {
-  let outputDir: string;
-  const servers: RunningDifyServer[] = [];
-  const clients: DifyClient[] = [];
-  let counter = 0;
-  const collect = (env: MockActivityEnvironment, client: DifyClient, p: ReportPlan): Promise<LogCollection> =>
-    env.run(async (): Promise<LogCollection> => collectLogPages(client, outputDir, p));
-
-  before(async () => {
-    outputDir = await mkdtemp(path.join(tmpdir(), 'difyscope-collection-'));
-  });
-  after(async () => {
-    for (const client of clients) await client.close();
-    for (const server of servers) await server.close();
-  });
-
-  async function setup(store: DifyStore, hook?: (params: LogsPageParams, fetch: () => Promise<LogsPage>) => Promise<LogsPage>): Promise<{ server: RunningDifyServer; client: DifyClient; plan: ReportPlan }> {
-    const server = await startDifyServer({ store });
-    servers.push(server);
-    const client = new HookedClient(server.url, hook ?? ((_, fetch) => fetch()));
-    clients.push(client);
-    counter += 1;
-    return { server, client, plan: plan(`.work/collection-${counter}`) };
-  }
-
-  it('pages the window, then resumes a retried attempt after the last page its heartbeat recorded', async () => {
-    const { server, client, plan: p } = await setup(makeStore(evenlySpaced(250, TO_S - 60)));
-    const heartbeats: LogProgress[] = [];
-    let calls = 0;
-    const crashing = new HookedClient(server.url, async (_, fetch) => {
-      calls += 1;
-      if (calls === 3) throw new Error('worker lost');
-      return fetch();
-    });
-    clients.push(crashing);
-    const first = new MockActivityEnvironment();
-    first.on('heartbeat', (details: LogProgress) => heartbeats.push(details));
-    await assert.rejects(collect(first, crashing, p), /worker lost/);
-    assert.deepEqual(heartbeats, [{ pagesDone: 1, total: 250 }, { pagesDone: 2, total: 250 }]);
-
-    const retry = new MockActivityEnvironment({ heartbeatDetails: heartbeats.at(-1) });
-    const result = await collect(retry, client, p);
-    assert.deepEqual(logPages(server), [1, 2, 3]);
-    assert.deepEqual({ ...result, file: undefined }, { expected: 250, fetched: 250, duplicates: 0, invalid: 0, pages: 3, refetchedPages: 0, file: undefined });
-    assert.equal(new Set(await fetchedIds(outputDir, result)).size, 250);
-  });
-
-  it('starts over, discarding stale pages, when no heartbeat vouches for them', async () => {
-    const { server, client, plan: p } = await setup(makeStore(evenlySpaced(250, TO_S - 60)));
-    await collect(new MockActivityEnvironment(), client, p);
-    // A later run of the same workflow id, with fewer runs in the window.
-    const smaller = await setup(makeStore(evenlySpaced(120, TO_S - 60)));
-    const result = await collect(new MockActivityEnvironment(), smaller.client, p);
-    assert.equal(result.fetched, 120);
-    assert.equal(result.pages, 2);
-    assert.deepEqual(await readdir(resolveInside(outputDir, `${p.workDir}/log-pages`)), ['page-00001.ndjson.gz', 'page-00002.ndjson.gz']);
-    assert.deepEqual(logPages(server), [1, 2, 3]);
-  });
-
-  it('finds a run that arrived mid-paging at the head by asking for page 1 again', async () => {
-    const store = makeStore(evenlySpaced(250, TO_S - 600));
-    const app = store.apps[0];
-    assert.ok(app);
-    const { server, client, plan: p } = await setup(store, async (params, fetch) => {
-      const page = await fetch();
-      // A run arriving between page 1 and page 2 pushes page 1's last record onto page 2.
-      if (params.page === 1 && !app.logs.some((log) => log.id === logId(999))) app.logs.push(makeLog(999, TO_S - 60));
-      return page;
-    });
-    const result = await collect(new MockActivityEnvironment(), client, p);
-    assert.deepEqual(logPages(server), [1, 2, 3, 1]);
-    assert.deepEqual({ ...result, file: undefined }, { expected: 251, fetched: 251, duplicates: 1, invalid: 0, pages: 3, refetchedPages: 1, file: undefined });
-    const ids = await fetchedIds(outputDir, result);
-    assert.equal(ids.length, new Set(ids).size);
-    assert.ok(ids.includes(logId(999)));
-  });
-
-  it('drops and counts a record Dify served twice', async () => {
-    const { client, plan: p } = await setup(makeStore(evenlySpaced(150, TO_S - 60)), async (params, fetch) => {
-      const page = await fetch();
-      // Equal timestamps may come back in another order on the next query: one record twice, one never.
-      if (params.page !== 2) return page;
-      const first = await client.logsPage({ ...params, page: 1 });
-      const repeat = first.items.at(-1);
-      return repeat ? { ...page, items: [repeat, ...page.items.slice(1)] } : page;
-    });
-    const result = await collect(new MockActivityEnvironment(), client, p);
-    assert.deepEqual([result.expected, result.fetched, result.duplicates], [150, 149, 1]);
-  });
-
-  it('re-fetches a page Dify returned short once, and the report is complete', async () => {
-    let dropped = false;
-    const { server, client, plan: p } = await setup(makeStore(evenlySpaced(250, TO_S - 60)), async (params, fetch) => {
-      const page = await fetch();
-      if (params.page !== 2 || dropped) return page;
-      dropped = true;
-      return { ...page, items: page.items.slice(0, 40) };
-    });
-    const result = await collect(new MockActivityEnvironment(), client, p);
-    assert.deepEqual(logPages(server), [1, 2, 3, 2]);
-    assert.deepEqual({ ...result, file: undefined }, { expected: 250, fetched: 250, duplicates: 0, invalid: 0, pages: 3, refetchedPages: 1, file: undefined });
-  });
-
-  it('after an empty page mid-window, fetches it and the pages after it once more', async () => {
-    let dropped = false;
-    const { server, client, plan: p } = await setup(makeStore(evenlySpaced(350, TO_S - 60)), async (params, fetch) => {
-      const page = await fetch();
-      if (params.page !== 2 || dropped) return page;
-      dropped = true;
-      return { ...page, items: [] };
-    });
-    const result = await collect(new MockActivityEnvironment(), client, p);
-    assert.deepEqual(logPages(server), [1, 2, 2, 3, 4]);
-    assert.equal(result.fetched, 350);
-    assert.equal(result.expected, 350);
-    assert.equal(result.refetchedPages, 3);
-  });
-
-  it('reports the gap when the page stays short after its one re-fetch', async () => {
-    const { server, client, plan: p } = await setup(makeStore(evenlySpaced(250, TO_S - 60)), async (params, fetch) => {
-      const page = await fetch();
-      return params.page === 2 ? { ...page, items: page.items.slice(0, 70) } : page;
-    });
-    const result = await collect(new MockActivityEnvironment(), client, p);
-    assert.deepEqual(logPages(server), [1, 2, 3, 2]);
-    assert.deepEqual([result.expected, result.fetched, result.refetchedPages], [250, 220, 1]);
-  });
-
-  it('a retry after the re-fetch pass does not repeat it', async () => {
-    const { server, client, plan: p } = await setup(makeStore(evenlySpaced(150, TO_S - 60)), async (params, fetch) => {
-      const page = await fetch();
-      return params.page === 1 ? { ...page, items: page.items.slice(1) } : page;
-    });
-    const heartbeats: LogProgress[] = [];
-    const first = new MockActivityEnvironment();
-    first.on('heartbeat', (details: LogProgress) => heartbeats.push(details));
-    await collect(first, client, p);
-    assert.deepEqual(heartbeats.at(-1), { pagesDone: 2, total: 150, paged: true, refetched: 1 });
-    const before = logPages(server).length;
-    const again = await collect(new MockActivityEnvironment({ heartbeatDetails: heartbeats.at(-1) }), client, p);
-    assert.equal(logPages(server).length, before);
-    assert.deepEqual([again.fetched, again.expected, again.refetchedPages], [149, 150, 1]);
-  });
-
-  it('drops runs exactly at `to` from both the records and the expected count', async () => {
-    const { client, plan: p } = await setup(makeStore([TO_S, ...evenlySpaced(3, TO_S - 60), FROM_S - 1]));
-    const result = await collect(new MockActivityEnvironment(), client, p);
-    assert.deepEqual([result.expected, result.fetched], [3, 3]);
   });
 });
