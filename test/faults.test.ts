@@ -62,7 +62,9 @@ class HookedClient extends DifyClient {
   }
 }
 
-const logPageRequests = (requests: RecordedRequest[]): string[] => requests.filter((r) => r.path === '/v1/workflows/logs').map((r) => `${r.query.page}:${r.status}`);
+/** Log listings as `<limit>:<status>`: pages down the time cursor ask for 100, the closing count for 1. */
+const logPageRequests = (requests: RecordedRequest[]): string[] => requests.filter((r) => r.path === '/v1/workflows/logs').map((r) => `${r.query.limit}:${r.status}`);
+const pagesThen = (pages: number): string[] => [...Array.from({ length: pages }, () => '100:200'), '1:200'];
 const detailRequests = (requests: RecordedRequest[]): RecordedRequest[] => requests.filter((r) => r.path.startsWith('/v1/workflows/run/'));
 
 describe('collection under Dify faults, on a real Temporal server', () => {
@@ -124,11 +126,11 @@ describe('collection under Dify faults, on a real Temporal server', () => {
     );
   }
 
-  it('an undisturbed run: six pages, each run once, 520 runs', { timeout: 60_000 }, async () => {
+  it('an undisturbed run: six pages and Dify\'s count, each run once, 520 runs', { timeout: 60_000 }, async () => {
     const result = await report({});
     baseline = result;
     assert.equal(result.summary.completeness.line, 'complete: 520 of 520 runs fetched, details for all, node executions for all');
-    assert.deepEqual(logPageRequests(result.requests), ['1:200', '2:200', '3:200', '4:200', '5:200', '6:200']);
+    assert.deepEqual(logPageRequests(result.requests), pagesThen(6));
     assert.equal(detailRequests(result.requests).length, 520);
     assert.equal(result.runsCsv.split('\r\n').filter((line) => line !== '').length, 521);
     // One day is collected whole: the report's history is a handful of events.
@@ -181,7 +183,10 @@ describe('collection under Dify faults, on a real Temporal server', () => {
 
   it('a log page that briefly comes back as malformed JSON: asked again, the same report', { timeout: 60_000 }, async () => {
     const result = await report({ malformedLogPages: 2 });
-    assert.deepEqual(logPageRequests(result.requests), ['1:200', '1:200', '1:200', '2:200', '3:200', '4:200', '5:200', '6:200']);
+    // The first page twice more; then the five others and the count.
+    assert.deepEqual(logPageRequests(result.requests), pagesThen(8));
+    const befores = result.requests.filter((r) => r.path === '/v1/workflows/logs').map((r) => r.query.created_at__before);
+    assert.deepEqual(befores.slice(0, 3), [befores[0], befores[0], befores[0]]);
     assertSameAsBaseline(result);
   });
 
@@ -190,26 +195,29 @@ describe('collection under Dify faults, on a real Temporal server', () => {
     assertSameAsBaseline(result);
   });
 
-  it('a page Dify drops once is fetched again, and the report is complete', { timeout: 60_000 }, async () => {
-    // Page 4 arrives with only its first 30 entries, once.
-    let dropped = false;
+  it('a run a lagging replica leaves out of one page is found by a second walk down the window', { timeout: 60_000 }, async () => {
+    // The fourth page arrives without its 31st entry, once.
+    let calls = 0;
     hooks = {
       afterLogsPage: (params, page) => {
-        if (params.page !== 4 || dropped) return page;
-        dropped = true;
-        return { ...page, items: page.items.slice(0, 30) };
+        if (params.limit === 1) return page;
+        calls += 1;
+        return calls === 4 ? { ...page, items: [...page.items.slice(0, 30), ...page.items.slice(31)] } : page;
       },
     };
     const result = await report({});
-    assert.deepEqual(logPageRequests(result.requests), ['1:200', '2:200', '3:200', '4:200', '5:200', '6:200', '4:200']);
+    // Dify's count says one is missing: the window is walked once more.
+    assert.deepEqual(logPageRequests(result.requests), [...pagesThen(6).slice(0, 6), '1:200', ...pagesThen(6).slice(0, 6), '1:200']);
     assertSameAsBaseline(result);
   });
 
-  it('collection killed after three log pages resumes at page four from its heartbeat', { timeout: 60_000 }, async () => {
+  it('collection killed after three log pages resumes at the fourth from its heartbeat', { timeout: 60_000 }, async () => {
     let crashed = false;
+    let calls = 0;
     hooks = {
-      beforeLogsPage: (params) => {
-        if (params.page === 4 && !crashed) {
+      beforeLogsPage: () => {
+        calls += 1;
+        if (calls === 4 && !crashed) {
           crashed = true;
           throw new Error('simulated worker crash');
         }
@@ -217,8 +225,11 @@ describe('collection under Dify faults, on a real Temporal server', () => {
     };
     const result = await report({});
     assert.equal(crashed, true);
-    // Pages 1–3 once: the retried attempt did not start over.
-    assert.deepEqual(logPageRequests(result.requests), ['1:200', '2:200', '3:200', '4:200', '5:200', '6:200']);
+    // Pages 1–3 once: the retried attempt did not start over (each page has its own cursor).
+    const befores = result.requests.filter((r) => r.path === '/v1/workflows/logs' && r.query.limit === '100').map((r) => r.query.created_at__before);
+    assert.equal(befores.length, 6);
+    assert.equal(new Set(befores).size, 6);
+    assert.deepEqual(logPageRequests(result.requests), pagesThen(6));
     assertSameAsBaseline(result);
   });
 
