@@ -143,10 +143,12 @@ describe('reportWorkflow on a real Temporal server', () => {
     const progress = await handle.query(progressQuery);
     assert.deepEqual(progress, { phase: 'done', logsFetched: 5, logsExpected: 5, detailsFetched: 5, folder: summary.folder });
 
-    // The exact service-API requests: one page with the inclusive bounds in UTC, limit 100.
+    // The exact service-API requests: one page with the inclusive bounds in UTC (the upper one the
+    // last instant before `to`), limit 100, then Dify's count of the window.
     const logRequests = dify.requests.filter((request) => request.path === '/v1/workflows/logs');
     assert.deepEqual(logRequests.map((request) => request.query), [
-      { page: '1', limit: '100', created_at__after: '2025-02-28T16:00:00Z', created_at__before: '2025-03-02T16:00:00Z' },
+      { page: '1', limit: '100', created_at__after: '2025-02-28T16:00:00Z', created_at__before: '2025-03-02T15:59:59.999999Z' },
+      { page: '1', limit: '1', created_at__after: '2025-02-28T16:00:00Z', created_at__before: '2025-03-02T15:59:59.999999Z' },
     ]);
     assert.equal(dify.requests.filter((request) => request.path.startsWith('/v1/workflows/run/')).length, 5);
     assert.equal(dify.requests.filter((request) => request.path.endsWith('/node-executions')).length, 5);
