@@ -4,6 +4,8 @@ import { DateTime } from 'luxon';
 import { chatAppSettingsProblem } from '../activities/chat-app';
 import { ChatApi, consoleMinute, isChatMode } from '../activities/dify/chat-api';
 import { DifyClient } from '../activities/dify/client';
+import { pickConsoleEra, unknownVersionError } from '../activities/dify/console-era';
+import { isDifyError } from '../activities/dify/errors';
 import { accessTokenOf } from '../activities/notify/dingtalk';
 import { transportOptions } from '../activities/notify/email';
 import { redactSecrets, type AppConfig, type Settings } from '../config/load';
@@ -16,6 +18,8 @@ export interface CheckResult {
   name: string;
   /** What was found, or how to fix it. */
   detail: string;
+  /** A setting must change (bad input, exit 2), not a service that is down. */
+  badInput?: boolean;
 }
 
 function message(error: unknown, settings: Settings): string {
@@ -26,8 +30,20 @@ async function attempt(name: string, settings: Settings, work: () => Promise<str
   try {
     return { ok: true, name, detail: await work() };
   } catch (error) {
-    return { ok: false, name, detail: message(error, settings) };
+    return { ok: false, name, detail: message(error, settings), ...(isDifyError(error) && error.kind === 'config' && { badInput: true }) };
   }
+}
+
+/**
+ * The console login flavour and where it came from, decided the way the session decides it
+ * (DIFY_CONSOLE_AUTH, else the server's version) and without a login: a version that cannot
+ * be told stops here with the line asking for DIFY_CONSOLE_AUTH.
+ */
+function loginFlavour(app: AppConfig, version: string | null): string {
+  const mode = app.dify.consoleAuth;
+  if (mode !== 'auto') return `login flavour ${mode}, set by DIFY_CONSOLE_AUTH`;
+  if (version === null) throw unknownVersionError('(no X-Version header on its answers and no GET /v1/ route)');
+  return `login flavour ${pickConsoleEra(version)}, from Dify ${version}`;
 }
 
 /**
@@ -58,12 +74,13 @@ async function checkApp(settings: Settings, app: AppConfig): Promise<CheckResult
     }
     results.push(
       await attempt(`${app.key}: Dify console and node executions`, settings, async () => {
+        const flavour = app.dify.console?.kind === 'token' ? 'pre-issued token' : `e-mail and password, ${loginFlavour(app, await dify.serverVersion())}`;
         const now = new Date();
         const page = await dify.logsPage({ page: 1, limit: 1, from: new Date(now.getTime() - 30 * 86_400_000).toISOString(), to: now.toISOString() });
         const runId = page.items[0]?.workflow_run?.id;
-        if (!runId) return 'no run in the last 30 days to read node executions of; console login not tried';
+        if (!runId) return `${flavour}; no run in the last 30 days to read node executions of; console login not tried`;
         const nodes = await dify.nodeExecutions(runId);
-        return `logged in (${app.dify.console?.kind === 'token' ? 'pre-issued token' : 'e-mail and password'}); ${nodes.length} node executions read for run ${runId}`;
+        return `logged in (${flavour}); ${nodes.length} node executions read for run ${runId}`;
       }),
     );
     return results;

@@ -170,7 +170,7 @@ program
       }
       const results = await runChecks(settings);
       for (const result of results) print(`${result.ok ? '✓' : '✗'} ${result.name}: ${result.detail}`);
-      if (results.some((result) => !result.ok)) process.exitCode = 1;
+      if (results.some((result) => !result.ok)) process.exitCode = results.some((result) => !result.ok && result.badInput) ? 2 : 1;
     }),
   );
 

@@ -60,7 +60,7 @@ describe('difyscope check', () => {
     ]);
     assert.equal(before[4]?.detail, 'difyscope/support/daily missing, difyscope/support/weekly missing; run difyscope schedules apply');
     assert.equal(before[1]?.detail, `app "Fixture app" (workflow) on Dify ${dify.profile.serverVersion}`);
-    assert.match(before[2]?.detail ?? '', /^logged in \(e-mail and password\); 3 node executions read for run 22222222-/);
+    assert.match(before[2]?.detail ?? '', /^logged in \(e-mail and password, login flavour cookie-base64, from Dify 1\.13\.0\); 3 node executions read for run 22222222-/);
     assert.equal(before[6]?.detail, 'oapi.dingtalk.com/robot/send with access_token, unsigned (set DINGTALK_SECRET if the robot uses signing)');
 
     await applySchedules(env.client, settings, { prune: false });

@@ -372,6 +372,8 @@ export class DifyClient {
   }
 
   private statusError(surface: DifySurface, response: HttpResponse, what: string): DifyError {
+    // A web console (or any site) answers API routes with its own HTML 404 page.
+    if (response.status === 404) this.rejectWebPage(response, what);
     const error = errorFromResponse(surface, response.status, readErrorBody(response.text), what);
     const retryAfterMs = parseRetryAfter(headerValue(response.headers, 'retry-after'));
     if (retryAfterMs === undefined || !error.retryable) return error;
