@@ -7,6 +7,8 @@ import { runDemo } from './demo';
 import { runDev } from './dev';
 import { runSimulator } from './simulate';
 import { runChecks } from './check';
+import { configurationProblems } from './check-config';
+import { rerenderReport } from './rerender';
 import { sendTestMessages } from '../activities/notify';
 import { isUsageError, UsageError } from './errors';
 import { followReport, formatSummary, prepareReport, startReport } from './report';
@@ -164,13 +166,31 @@ program
         settings = settingsFromEnvironment();
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
-        for (const line of error.message.split('\n')) print(`✗ Configuration: ${line}`);
+      }
+      // Everything the worker would refuse, in one pass, before any connection is tried.
+      const problems = configurationProblems(process.env);
+      if (settings === undefined || problems.length > 0) {
+        for (const line of problems) print(`✗ Configuration: ${line}`);
         process.exitCode = 2;
         return;
       }
       const results = await runChecks(settings);
       for (const result of results) print(`${result.ok ? '✓' : '✗'} ${result.name}: ${result.detail}`);
       if (results.some((result) => !result.ok)) process.exitCode = results.some((result) => !result.ok && result.badInput) ? 2 : 1;
+    }),
+  );
+
+program
+  .command('rerender')
+  .argument('<folder>', 'a report folder under OUTPUT_DIR, e.g. outputs/support/daily/2025-03-09')
+  .description('Render a report again from the raw records in its folder (another locale or formats, or after an upgrade); asks neither Dify nor Temporal.')
+  .option('--locale <locale>', 'en or zh-CN (default: the app\'s REPORT_LOCALE)')
+  .option('--formats <list>', 'comma list of csv,md,json,html (default: the app\'s REPORT_FORMATS)')
+  .action((folder: string, options: { locale?: string; formats?: string }) =>
+    run(async () => {
+      const summary = await rerenderReport(settingsFromEnvironment(), folder, options);
+      print(`Re-rendered ${summary.folder}: ${summary.files.join(', ')}`);
+      print(summary.completeness.line);
     }),
   );
 

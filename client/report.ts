@@ -4,7 +4,7 @@ import type { Progress, ReportRequest, ReportSummary } from '../common/contracts
 import { collectLevelSchema, localeSchema, reportFormatSchema } from '../config/schema';
 import { findApp, type Settings } from '../config/load';
 import { progressQuery, reportWorkflow } from '../workflows';
-import { rangeWindow, type ReportWindow } from '../workflows/window';
+import { checkRangeDates, rangeWindow, type ReportWindow } from '../workflows/window';
 import { UsageError } from './errors';
 
 export interface ReportCommandOptions {
@@ -31,9 +31,10 @@ function parseOption<T>(field: string, value: string | undefined, parse: (v: str
 }
 
 /** Validates everything before anything is started: a bad range never reaches Temporal. */
-export function prepareReport(settings: Settings, options: ReportCommandOptions): PreparedReport {
+export function prepareReport(settings: Settings, options: ReportCommandOptions, now = new Date()): PreparedReport {
   const app = findApp(settings, options.app);
   const window = rangeWindow(options.from, options.to, app.report.timezone);
+  checkRangeDates(window, now, options);
   const level = parseOption('--level', options.level, (v) => collectLevelSchema.safeParse(v), 'use logs, details or nodes');
   if (level === 'nodes' && !app.dify.console) {
     throw new UsageError('--level: nodes needs console credentials; set DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD (or DIFY_CONSOLE_TOKEN)');

@@ -132,7 +132,7 @@ export const reportEnvSchema = z.object({
     .describe('Console login flavour: `auto` (from the server version), `legacy`, `tokenpair`, `cookie`, `cookie-base64`'),
   DAILY_REPORT_ENABLED: flag(true).describe('Schedule the daily report'),
   DAILY_REPORT_TIME: z.preprocess(emptyAsUndefined, timeOfDaySchema.default('08:00')).describe('Local time of the daily report (covers the previous local day)'),
-  DAILY_REPORT_WEEKENDS: flag(true).describe('Run the daily report on Saturday and Sunday too (false: Monday covers only Sunday)'),
+  DAILY_REPORT_WEEKENDS: flag(true).describe('Run the daily report on Saturday and Sunday too (false: it runs Monday to Friday, and the Monday report covers Friday to Sunday)'),
   WEEKLY_REPORT_ENABLED: flag(true).describe('Schedule the weekly report'),
   WEEKLY_REPORT_DAY: z.preprocess(emptyAsUndefined, weekdaySchema.default('monday')).describe('Weekday of the weekly report (covers the previous ISO week)'),
   WEEKLY_REPORT_TIME: z.preprocess(emptyAsUndefined, timeOfDaySchema.default('09:00')).describe('Local time of the weekly report'),

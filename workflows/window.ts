@@ -28,6 +28,10 @@ export class WindowError extends Error {
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+/** The widest UTC offset in use (Kiribati, +14:00). */
+const MAX_OFFSET_MINUTES = 14 * 60;
+/** Dify was first released in 2023: earlier dates are typing mistakes (0001, 2203 for 2023). */
+export const EARLIEST_REPORT_DATE = '2023-01-01';
 
 export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
@@ -57,6 +61,10 @@ function parseBound(field: '--from' | '--to', value: string, timezone: string): 
   if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed)) {
     throw new WindowError(field, `"${value}" has no UTC offset; add one (e.g. Z or +08:00) or give a plain date`);
   }
+  const offset = /([+-])(\d{2}):?(\d{2})$/.exec(trimmed);
+  if (offset && Number(offset[2]) * 60 + Number(offset[3]) > MAX_OFFSET_MINUTES) {
+    throw new WindowError(field, `"${value}" has the UTC offset ${offset[1]}${offset[2]}:${offset[3]}; offsets run from -14:00 to +14:00`);
+  }
   return { at: at.setZone(timezone), dateOnly: false };
 }
 
@@ -74,6 +82,22 @@ export function rangeWindow(fromArg: string, toArg: string, timezone: string): R
   }
   // Labelled from the bounds alone, so the CLI's dates and the exact bounds it sends agree.
   return boundsWindow('range', iso(from.at), iso(end), timezone);
+}
+
+/**
+ * Refuses ad-hoc ranges no Dify can hold: starting before 2023, or ending after tomorrow (in
+ * the report zone; tomorrow is allowed for zones ahead of the server's). `now` is passed in,
+ * so this stays usable from workflows.
+ */
+export function checkRangeDates(window: Pick<ReportWindow, 'from' | 'to' | 'timezone'>, now: Date, args: { from: string; to: string }): void {
+  const from = DateTime.fromISO(window.from, { zone: window.timezone });
+  const to = DateTime.fromISO(window.to, { zone: window.timezone });
+  const earliest = DateTime.fromISO(EARLIEST_REPORT_DATE, { zone: window.timezone });
+  if (from < earliest) throw new WindowError('--from', `"${args.from}" is before ${EARLIEST_REPORT_DATE}; give a date from ${EARLIEST_REPORT_DATE} on (YYYY-MM-DD)`);
+  const today = DateTime.fromJSDate(now, { zone: window.timezone }).startOf('day');
+  if (to > today.plus({ days: 2 })) {
+    throw new WindowError('--to', `"${args.to}" is after tomorrow (${today.plus({ days: 1 }).toISODate() ?? ''} in ${window.timezone}); a report covers days that have begun`);
+  }
 }
 
 /**
