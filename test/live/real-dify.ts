@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -26,8 +26,27 @@ export const HOW_TO_GET_A_DIFY =
 
 export class NoDifyError extends Error {}
 
+/** The checkout a local clone was made from (its `origin` is a path), whose neighbours a fresh clone lacks. */
+function originCheckout(): string | undefined {
+  try {
+    const { stdout } = spawnSync('git', ['-C', PROJECT_ROOT, 'config', '--get', 'remote.origin.url'], { encoding: 'utf8' });
+    const origin = stdout.trim();
+    return origin.startsWith('/') ? origin.replace(/\/\.git$/, '') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The real-dify launcher folder: REAL_DIFY_DIR, else ../shared/real-dify beside the project
+ * root, else beside the checkout this one was cloned from (a CI clone in a temporary folder).
+ */
 export function launcherDir(): string {
-  return path.resolve(PROJECT_ROOT, process.env.REAL_DIFY_DIR ?? path.join('..', 'shared', 'real-dify'));
+  if (process.env.REAL_DIFY_DIR) return path.resolve(PROJECT_ROOT, process.env.REAL_DIFY_DIR);
+  const beside = (root: string): string => path.resolve(root, '..', 'shared', 'real-dify');
+  const origin = originCheckout();
+  const candidates = [beside(PROJECT_ROOT), ...(origin ? [beside(origin)] : [])];
+  return candidates.find((dir) => existsSync(path.join(dir, 'start.sh'))) ?? beside(PROJECT_ROOT);
 }
 
 function launcherScript(name: 'start.sh' | 'stop.sh' | 'seed.py'): string {
