@@ -18,7 +18,7 @@ export async function chatAppMode(dify: DifyClient): Promise<string | null> {
 export function chatAppSettingsProblem(app: AppConfig, mode: string): string | null {
   const missing = [...(app.dify.console ? [] : ['DIFY_CONSOLE_EMAIL and DIFY_CONSOLE_PASSWORD (or DIFY_CONSOLE_TOKEN)']), ...(app.dify.appId ? [] : ['DIFY_APP_ID'])];
   if (missing.length === 0) return null;
-  return `app "${app.key}" is a ${mode} app, whose conversations Dify lists only in its console API: set ${missing.join(' and ')}`;
+  return `app "${app.key}" is ${/^[aeiou]/.test(mode) ? 'an' : 'a'} ${mode} app, whose conversations Dify lists only in its console API: set ${missing.join(' and ')}`;
 }
 
 export async function collectChatApp(dify: DifyClient, app: AppConfig, outputDir: string, plan: ReportPlan, mode: string): Promise<Collection> {

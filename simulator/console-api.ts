@@ -1,4 +1,5 @@
 import type { ConsoleAuthState, ConsoleRequestAuth, CredentialForm } from './console-auth-state';
+import { accountProfile, consoleUser, handleChatRoute } from './chat-console';
 import { errorReply, notFound, reply, UUID, type Reply } from './http-kit';
 import { queryLogs, type LogOrdering } from './log-query';
 import { isCookieEra, type DifyProfile } from './profiles';
@@ -22,6 +23,7 @@ export interface ConsoleReply {
   credential?: CredentialForm;
 }
 
+const CHAT_ROUTE = /^\/console\/api\/apps\/([^/]+)\/(chat-conversations|chat-messages)$/;
 const APP_ROUTE = /^\/console\/api\/apps\/([^/]+)\/(workflow-app-logs|workflow-runs\/([^/]+)(\/node-executions)?)$/;
 
 export function handleConsole(store: DifyStore, profile: DifyProfile, auth: ConsoleAuthState, request: ConsoleRequest): ConsoleReply {
@@ -41,6 +43,25 @@ export function handleConsole(store: DifyStore, profile: DifyProfile, auth: Cons
     const expected = isCookieEra(profile) ? 'POST' : 'GET';
     if (method !== expected) return { reply: errorReply(405, 'method_not_allowed', 'The method is not allowed for the requested URL.') };
     return { reply: auth.logout(request) };
+  }
+
+  if (path === '/console/api/account/profile') {
+    const checked = auth.authenticate(request);
+    if ('refused' in checked) return { reply: checked.refused };
+    const user = consoleUser(store, checked.userId);
+    return { reply: user ? reply(200, accountProfile(user)) : errorReply(401, 'unauthorized', 'Unauthorized.') };
+  }
+  const chat = CHAT_ROUTE.exec(path);
+  if (chat) {
+    const [, chatAppId = '', route] = chat;
+    if (!UUID.test(chatAppId)) return { reply: notFound() };
+    if (method !== 'GET') return { reply: errorReply(405, 'method_not_allowed', 'The method is not allowed for the requested URL.') };
+    const checked = auth.authenticate(request);
+    if ('refused' in checked) return { reply: checked.refused };
+    const user = consoleUser(store, checked.userId);
+    const app = store.apps.find((candidate) => candidate.id.toLowerCase() === chatAppId.toLowerCase() && candidate.status === 'normal');
+    if (!app || !user) return { reply: errorReply(404, 'app_not_found', 'App not found.') };
+    return { reply: handleChatRoute(app, user, route as 'chat-conversations' | 'chat-messages', request.query) };
   }
 
   const match = APP_ROUTE.exec(path);

@@ -72,7 +72,64 @@ export interface SimulatedApp {
   apiToken: string;
   status: 'normal' | 'abnormal';
   enableApi: boolean;
+  /** Workflow runs; for an advanced-chat app, the runs behind its messages (found by `workflow_run_id`). */
   logs: SimulatedLog[];
+  /** Chat apps (advanced-chat, chat, agent-chat): their conversations, served by the console's chat routes. */
+  conversations?: SimulatedConversation[];
+}
+
+/** A rating as the console's `chat-messages` lists it. */
+export interface SimulatedFeedback {
+  rating: 'like' | 'dislike';
+  content: string | null;
+  from_source: 'user' | 'admin';
+  from_end_user_id: string | null;
+  from_account: { id: string; name: string; email: string } | null;
+}
+
+/** A knowledge segment an answer cites (`metadata.retriever_resources[]`). */
+export interface SimulatedRetrieverResource {
+  position: number;
+  dataset_id: string;
+  dataset_name: string;
+  document_id: string;
+  document_name: string;
+  segment_id: string;
+  score: number;
+  content: string;
+}
+
+export interface SimulatedMessage {
+  id: string;
+  query: string;
+  answer: string;
+  inputs: Record<string, unknown>;
+  created_at: number;
+  /** Seconds (`provider_response_latency`). */
+  latency: number;
+  message_tokens: number;
+  answer_tokens: number;
+  /** Dify's decimal string, e.g. "0.0012300". */
+  total_price: string;
+  currency: string;
+  status: 'normal' | 'error';
+  error: string | null;
+  feedbacks: SimulatedFeedback[];
+  retriever_resources: SimulatedRetrieverResource[];
+  files: { filename: string; type: string }[];
+  /** advanced-chat only: the run in the app's `logs`. */
+  workflow_run_id: string | null;
+}
+
+export interface SimulatedConversation {
+  id: string;
+  name: string;
+  end_user: SimulatedEndUser;
+  created_at: number;
+  /** The last message's time, or later (Dify bumps it when it renames the conversation). */
+  updated_at: number;
+  /** Oldest first. */
+  messages: SimulatedMessage[];
 }
 
 export interface SimulatedConsoleUser {
@@ -80,6 +137,8 @@ export interface SimulatedConsoleUser {
   name: string;
   email: string;
   password: string;
+  /** The account's time zone (profile), in which Dify reads conversation filters; default UTC. */
+  timezone?: string;
 }
 
 export interface DifyStore {
