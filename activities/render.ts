@@ -15,6 +15,7 @@ import { LOOKBACK_PERIODS, parseUsersFile, USERS_FILE, usersFileContent } from '
 import { previousWindow } from '../workflows/window';
 import { collectedMessageSchema } from './dify/chat-api';
 import { collectedRunSchema } from './dify/schemas';
+import { earlierReports, type EarlierReportFile } from './earlier-reports';
 
 /** A raw record: a chat app's message or a workflow run. */
 const collectedRecordSchema = z.union([collectedMessageSchema, collectedRunSchema]);
@@ -78,17 +79,13 @@ export interface PreviousReport {
 
 /**
  * What the previous period's report.json tells this one: its figures (the changes) and its
- * error signatures (the "new" flag). Null when that period was never reported or its file is
- * unreadable: changes and the flag are then left out rather than guessed.
+ * error signatures (the "new" flag). The previous period is the latest earlier report of the
+ * same kind (see earlier-reports.ts); null when there is none: changes and the flag are then
+ * left out rather than guessed.
  */
-export async function previousReport(outputDir: string, plan: ReportPlan): Promise<PreviousReport | null> {
-  try {
-    const json = JSON.parse(await readFile(path.join(resolveInside(outputDir, plan.previousFolder), 'report.json'), 'utf8')) as { figures?: ReportFigures; errors?: { signature?: unknown }[] };
-    const errorSignatures = Array.isArray(json.errors) ? new Set(json.errors.map((error) => error.signature).filter((signature): signature is string => typeof signature === 'string')) : null;
-    return { figures: json.figures ?? null, errorSignatures };
-  } catch {
-    return null;
-  }
+export async function previousReport(outputDir: string, plan: ReportPlan, earlier?: readonly EarlierReportFile[]): Promise<PreviousReport | null> {
+  const latest = (earlier ?? (await earlierReports(outputDir, plan, 1)))[0];
+  return latest ? { figures: latest.figures, errorSignatures: latest.errorSignatures } : null;
 }
 
 /** The previous period's figures, for the changes; null when that period was never reported. */
@@ -203,7 +200,8 @@ export async function renderReportFolder(
   options: RenderOptions = {},
 ): Promise<ReportSummary> {
   const completeness = assessCompleteness(plan, logs, details);
-  const previous = await previousReport(outputDir, plan);
+  const earlier = await earlierReports(outputDir, plan);
+  const previous = await previousReport(outputDir, plan, earlier);
   const ctx: ReportContext = {
     appKey: app.key,
     appName: app.name,
@@ -221,6 +219,7 @@ export async function renderReportFolder(
     earlierUsers: await earlierUsers(outputDir, plan),
     redaction: redactionFrom(app.redaction, options.redactionKey),
     chatApp: logs.chat !== undefined,
+    earlier,
   };
 
   const target = resolveInside(outputDir, plan.folder);

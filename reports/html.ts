@@ -3,6 +3,7 @@ import { escapeHtml } from './escape';
 import { buildSummary, type Section, type SectionId } from './summary';
 import type { Labels } from './locale';
 import { barChart, heatMap } from './svg';
+import { shortLabel, trendRows } from './trend';
 import type { ReportContext } from './types';
 
 /**
@@ -45,7 +46,8 @@ function table(section: Section): string {
 /** A week or longer shows its busy hours per weekday; a shorter window has too few days for that. */
 const HEAT_MAP_MIN_DAYS = 7;
 
-function charts(aggregates: Aggregates, words: Labels): Partial<Record<SectionId, string>> {
+function charts(aggregates: Aggregates, words: Labels, ctx: ReportContext): Partial<Record<SectionId, string>> {
+  const trend = trendRows(ctx, aggregates.figures);
   const hours =
     aggregates.days.length >= HEAT_MAP_MIN_DAYS
       ? heatMap(
@@ -57,13 +59,14 @@ function charts(aggregates: Aggregates, words: Labels): Partial<Record<SectionId
     daily: barChart(words.perDay, aggregates.days.map((day) => ({ label: day.date.slice(5), value: day.runs }))),
     latency: aggregates.figures.runs > 0 ? barChart(words.latencyDistribution, aggregates.latencyHistogram.map((bucket) => ({ label: bucket.label, value: bucket.runs }))) : undefined,
     hours: aggregates.figures.runs > 0 ? hours : undefined,
+    trend: trend ? barChart(words.trendRuns, trend.map((entry) => ({ label: shortLabel(entry.label), value: entry.runs }))) : undefined,
   };
 }
 
 export function renderHtml(aggregates: Aggregates, ctx: ReportContext): string {
   const summary = buildSummary(aggregates, ctx);
   const words = summary.labels;
-  const chartBySection = charts(aggregates, words);
+  const chartBySection = charts(aggregates, words, ctx);
   const parts: string[] = [
     '<!DOCTYPE html>',
     `<html lang="${ctx.locale}">`,

@@ -3,6 +3,7 @@ import { changesAgainst } from './changes';
 import { bucketLabel, type ChatAggregates } from './chat-aggregate';
 import { seconds } from './numbers';
 import { localIso } from './time';
+import { trendRows } from './trend';
 import type { ReportContext } from './types';
 
 /**
@@ -31,6 +32,7 @@ export function renderJson(aggregates: Aggregates, ctx: ReportContext): string {
   const { figures } = aggregates;
   const dropQaText = ctx.redaction?.dropQaText === true;
   const history = aggregates.userHistory;
+  const trend = trendRows(ctx, figures);
   const report = {
     schema: REPORT_SCHEMA,
     app: { key: ctx.appKey, name: ctx.appName },
@@ -86,6 +88,7 @@ export function renderJson(aggregates: Aggregates, ctx: ReportContext): string {
     daily: aggregates.days,
     ...(aggregates.chat ? { chat: chatJson(aggregates.chat, ctx) } : {}),
     ...(ctx.previous ? { changes: changesAgainst(figures, ctx.previous) } : {}),
+    ...(trend ? { trend } : {}),
   };
   return `${JSON.stringify(report, null, 2)}\n`;
 }

@@ -219,6 +219,10 @@ export interface Labels {
   weekdays: string;
   totalTime: string;
   satisfaction: string;
+  trend: string;
+  period: string;
+  failureRate: string;
+  trendRuns: string;
   adminSatisfaction: string;
   likes: string;
   dislikes: string;
@@ -305,6 +309,10 @@ const EN_LABELS: Labels = {
   weekdays: 'Mon,Tue,Wed,Thu,Fri,Sat,Sun',
   totalTime: 'Total time (s)',
   satisfaction: 'Satisfaction (end users)',
+  trend: 'Trend over the last {n} periods',
+  period: 'Period',
+  failureRate: 'Failure rate',
+  trendRuns: 'Runs per period',
   adminSatisfaction: 'Satisfaction (console ratings)',
   likes: 'Likes',
   dislikes: 'Dislikes',
@@ -404,6 +412,10 @@ const ZH_LABELS: Labels = {
   weekdays: '周一,周二,周三,周四,周五,周六,周日',
   totalTime: '总耗时（秒）',
   satisfaction: '用户满意度',
+  trend: '最近 {n} 期趋势',
+  period: '周期',
+  failureRate: '失败率',
+  trendRuns: '各期消息数',
   adminSatisfaction: '管理员评价满意度',
   likes: '点赞',
   dislikes: '点踩',

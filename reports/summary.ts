@@ -5,6 +5,7 @@ import { completenessIn } from './completeness';
 import { labels, type Labels } from './locale';
 import { cell, costText, seconds } from './numbers';
 import { localIso, windowBoundIso } from './time';
+import { trendRows } from './trend';
 import type { ReportContext } from './types';
 
 /**
@@ -15,7 +16,7 @@ import type { ReportContext } from './types';
 
 export type SectionId =
   | 'headline' | 'status' | 'latency' | 'cost' | 'daily' | 'hours' | 'users' | 'slowest' | 'nodes' | 'nodeFailures' | 'errors' | 'failures' | 'changes'
-  | 'feedback' | 'conversationLengths' | 'worstRated';
+  | 'feedback' | 'conversationLengths' | 'worstRated' | 'trend';
 
 export interface Section {
   id: SectionId;
@@ -258,6 +259,25 @@ export function buildSummary(aggregates: Aggregates, ctx: ReportContext): Summar
       empty: words.none,
     },
   ];
+
+  const trend = trendRows(ctx, figures);
+  if (trend) {
+    const rated = trend.some((entry) => entry.satisfaction !== undefined);
+    sections.push({
+      id: 'trend',
+      title: words.trend.replace('{n}', String(trend.length)),
+      headers: [words.period, words.runs, words.failureRate, words.p95, words.cost, ...(rated ? [words.satisfaction] : [])],
+      rows: trend.map((entry) => [
+        entry.label,
+        String(entry.runs),
+        percent(entry.failureRate),
+        cell(entry.p95ElapsedSeconds),
+        costText(entry.cost),
+        ...(rated ? [percent(entry.satisfaction ?? null)] : []),
+      ]),
+      empty: words.none,
+    });
+  }
 
   if (ctx.previous) {
     sections.push({

@@ -3,6 +3,7 @@ import type { Locale, ReportFormat } from '../config/schema';
 import type { ReportWindow } from '../workflows/window';
 import type { Aggregates } from './aggregate';
 import type { Redaction } from './redact';
+import type { EarlierReport } from './trend';
 
 /** What the caller knows that the runs do not: the app, the window, the settings, the gaps. */
 export interface ReportContext {
@@ -28,6 +29,8 @@ export interface ReportContext {
   earlierUsers?: EarlierUsers | null;
   /** What to take out of every report (product §7); absent: nothing. */
   redaction?: Redaction;
+  /** Earlier reports of the same kind (newest first or in any order), for the trend; absent or empty: none. */
+  earlier?: readonly EarlierReport[] | null;
   /** The app is a chat app (chatflow, chatbot, agent): records are messages, sessions are conversations. */
   chatApp?: boolean;
 }
