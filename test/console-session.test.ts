@@ -8,10 +8,11 @@ import { failureReason } from '../client/report';
 import { loadSettings } from '../config/load';
 import { generateRuns } from '../simulator/generate';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
-import { dailyReportWorkflow, reportWorkflow } from '../workflows';
+import { dailyReportWorkflow, reportWorkflow, weeklyReportWorkflow } from '../workflows';
 import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureEnv } from './fixtures/store-builder';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
 import { startTestWorker, type RunningWorker } from './helpers/worker';
+import { recordHistory } from './helpers/history';
 
 /**
  * One worker shares one console session per Dify and app: a wrong password costs exactly one
@@ -71,5 +72,25 @@ describe('a wrong console password on one worker', () => {
     const logins = dify.requests.filter((request) => request.path === '/console/api/login');
     assert.equal(dify.loginFailures(FIXTURE_CONSOLE.email), 1, `logins: ${logins.length}`);
     assert.equal(logins.length, 1);
+
+    if (process.env.RECORD_HISTORY) {
+      await recordHistory(week, 'report-failure-console-login');
+      await recordHistory(daily, 'scheduled-daily-failure-console-login');
+    }
+  });
+
+  it('a hand-started scheduled workflow with a typo in its time zone fails at once, naming the field', { timeout: 60_000 }, async () => {
+    const handle = await env.client.workflow.start(weeklyReportWorkflow, {
+      taskQueue,
+      workflowId: 'weekly/support/typo',
+      args: [{ app: 'support', timezone: 'Asia/Shanghia' }],
+    });
+    await assert.rejects(handle.result(), (error: unknown) => {
+      assert.match(failureReason(error), /^workflow input: timezone: unknown time zone/);
+      return true;
+    });
+    const description = await handle.describe();
+    assert.equal(description.status.name, 'FAILED');
+    if (process.env.RECORD_HISTORY) await recordHistory(handle, 'scheduled-weekly-invalid-input');
   });
 });
