@@ -168,6 +168,7 @@ class LogCollector {
     private readonly tag: AttemptTag,
     private readonly window: Window,
     start: LogProgress,
+    private readonly pageSize: number,
   ) {
     this.progress = start;
   }
@@ -218,7 +219,7 @@ class LogCollector {
       // A second holding more runs than a page: paged on its own, pass after pass, until
       // every run Dify counts in it is here (its order changes with each request).
       return this.ask(
-        { mode: 'cursor', page: crowded.page, limit: PAGE_SIZE, before: crowded.second, after: crowded.second },
+        { mode: 'cursor', page: crowded.page, limit: this.pageSize, before: crowded.second, after: crowded.second },
         (header) => {
           const lastPage = !header.hasMore || header.received === 0;
           if (!lastPage) return { crowded: { ...crowded, page: crowded.page + 1 } };
@@ -234,7 +235,7 @@ class LogCollector {
       );
     }
     return this.ask(
-      { mode: 'cursor', page: 1, limit: PAGE_SIZE, before },
+      { mode: 'cursor', page: 1, limit: this.pageSize, before },
       (header, result) => {
         // An entry beyond the bounds asked for: this Dify ignores the date filters.
         if (header.outsideWindow > 0 || result.items.some((item) => item.created_at > before)) {
@@ -276,13 +277,13 @@ class LogCollector {
   private async offsetStep(): Promise<void> {
     const { rounds, queue, page } = this.progress;
     if (rounds === undefined) {
-      return this.ask({ mode: 'offset', page, limit: PAGE_SIZE }, (header) => {
+      return this.ask({ mode: 'offset', page, limit: this.pageSize }, (header) => {
         const end = !header.hasMore || header.received === 0 || (header.oldest !== null && header.oldest < this.window.first);
         return end ? { rounds: 0, queue: [] } : { page: page + 1 };
       });
     }
     const [next, ...rest] = queue ?? [];
-    if (next !== undefined) return this.ask({ mode: 'offset', page: next, limit: PAGE_SIZE }, () => ({ queue: rest }), true);
+    if (next !== undefined) return this.ask({ mode: 'offset', page: next, limit: this.pageSize }, () => ({ queue: rest }), true);
 
     const short = [...this.index.cutSeconds()].filter(([second, cut]) => second >= this.window.first && second <= this.window.last && this.index.have(second) < cut.positions);
     if (short.length === 0 || rounds >= MAX_TIE_PASSES) {
@@ -325,7 +326,7 @@ class LogCollector {
  * so a retried attempt continues where the furthest earlier attempt got, and an earlier
  * attempt still running can never overwrite or delete what a later one wrote.
  */
-export async function collectLogPages(dify: DifyClient, outputDir: string, plan: ReportPlan): Promise<LogCollection> {
+export async function collectLogPages(dify: DifyClient, outputDir: string, plan: ReportPlan, options: { pageSize?: number } = {}): Promise<LogCollection> {
   const tag = currentAttempt();
   const pagesRoot = resolveInside(outputDir, `${plan.workDir}/log-pages`);
   const dir = path.join(pagesRoot, runLabel(tag));
@@ -334,7 +335,8 @@ export async function collectLogPages(dify: DifyClient, outputDir: string, plan:
   const resumed = await resumePoint(dir, tag);
   if (resumed) log.info('Resuming log collection', { answers: resumed.answers, mode: resumed.mode });
   else await removeOtherRuns(pagesRoot, runLabel(tag));
-  const collector = new LogCollector(dify, dir, tag, window, resumed ?? initialProgress(window));
+  // Smaller pages only in tests, to make crowded seconds out of the few runs a test can create.
+  const collector = new LogCollector(dify, dir, tag, window, resumed ?? initialProgress(window), options.pageSize ?? PAGE_SIZE);
   await collector.replay();
   const progress = await collector.run();
 
