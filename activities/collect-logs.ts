@@ -20,7 +20,7 @@ import {
   type AnswerRequest,
   type Writers,
 } from './log-answers';
-import { removeFolder, resolveInside, writeNdjsonGz } from './storage';
+import { removeFolder, resolveInside, StorageError, writeNdjsonGz } from './storage';
 
 export const PAGE_SIZE = 100;
 
@@ -136,15 +136,16 @@ function isProgress(value: unknown): value is LogProgress {
 }
 
 /**
- * The furthest progress an earlier attempt of this run left, from its last heartbeat or its
- * state file, whichever got further; only if all of its answers are still on disk.
+ * Progress earlier attempts of this run left, from the last heartbeat and their state files,
+ * furthest first; only those whose answers are all still on disk.
  */
-async function resumePoint(dir: string, tag: AttemptTag): Promise<LogProgress | undefined> {
+async function resumePoints(dir: string, tag: AttemptTag): Promise<LogProgress[]> {
   const candidates = [activityInfo().heartbeatDetails as unknown, ...(await earlierStates(dir, tag))].filter(isProgress).sort((a, b) => b.answers - a.answers);
+  const usable: LogProgress[] = [];
   for (const candidate of candidates) {
-    if (candidate.answers > 0 && (await chainIsOnDisk(dir, candidate.writers, candidate.answers, tag))) return candidate;
+    if (candidate.answers > 0 && (await chainIsOnDisk(dir, candidate.writers, candidate.answers, tag))) usable.push(candidate);
   }
-  return undefined;
+  return usable;
 }
 
 /** Scratch of other runs of the same workflow id (a failed run that never cleaned up): another view of Dify. */
@@ -332,12 +333,26 @@ export async function collectLogPages(dify: DifyClient, outputDir: string, plan:
   const dir = path.join(pagesRoot, runLabel(tag));
   const window = windowOf(plan);
 
-  const resumed = await resumePoint(dir, tag);
-  if (resumed) log.info('Resuming log collection', { answers: resumed.answers, mode: resumed.mode });
-  else await removeOtherRuns(pagesRoot, runLabel(tag));
   // Smaller pages only in tests, to make crowded seconds out of the few runs a test can create.
-  const collector = new LogCollector(dify, dir, tag, window, resumed ?? initialProgress(window), options.pageSize ?? PAGE_SIZE);
-  await collector.replay();
+  const pageSize = options.pageSize ?? PAGE_SIZE;
+  let collector: LogCollector | undefined;
+  for (const resumed of await resumePoints(dir, tag)) {
+    const candidate = new LogCollector(dify, dir, tag, window, resumed, pageSize);
+    try {
+      await candidate.replay();
+      log.info('Resuming log collection', { answers: resumed.answers, mode: resumed.mode });
+      collector = candidate;
+      break;
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      // A truncated or corrupt answer of an earlier attempt: try the next resume point, else ask Dify afresh.
+      log.warn('Earlier answers unreadable; not resuming from them', { error: error.message });
+    }
+  }
+  if (!collector) {
+    await removeOtherRuns(pagesRoot, runLabel(tag));
+    collector = new LogCollector(dify, dir, tag, window, initialProgress(window), pageSize);
+  }
   const progress = await collector.run();
 
   const file = `${plan.workDir}/${attemptFileName('logs', '.ndjson.gz', tag)}`;

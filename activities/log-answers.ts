@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { LogsPage } from './dify/client';
 import type { WorkflowLog } from './dify/schemas';
 import { attemptFileName, type AttemptTag } from './attempt-files';
-import { exists, listFiles, readNdjsonGz, writeFileAtomic, writeNdjsonGz } from './storage';
+import { exists, listFiles, readNdjsonGz, StorageError, writeFileAtomic, writeNdjsonGz } from './storage';
 
 /**
  * Dify's answers to log listings, one file each, numbered in the order they were asked and
@@ -67,7 +67,7 @@ export async function readAnswer(file: string): Promise<{ header: AnswerHeader; 
     if (header === undefined) header = value as AnswerHeader;
     else items.push(value as WorkflowLog);
   }
-  if (header?.kind !== 'answer') throw new Error(`scratch file ${path.basename(file)} holds no answer header`);
+  if (header?.kind !== 'answer') throw new StorageError(`scratch file ${file} holds no answer header`);
   return { header, items };
 }
 
