@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { failureReason } from '../client/report';
+import { statusReport } from '../client/status';
 import { loadSettings } from '../config/load';
 import { generateRuns } from '../simulator/generate';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
@@ -69,6 +70,10 @@ describe('a wrong console password on one worker', () => {
     }
     for (const reason of reasons) assert.match(reason, /console login.*DIFY_CONSOLE_(EMAIL|PASSWORD)/i);
     assert.equal(reasons[0]?.includes('\n'), false);
+    // `difyscope status` shows the same one-line reason and exits 1.
+    const status = await statusReport(env.client, week.workflowId);
+    assert.equal(status.failed, true);
+    assert.ok(status.lines.some((line) => /^ {2}reason: Dify rejected the console login .*DIFY_CONSOLE_PASSWORD/.test(line)), status.lines.join('\n'));
     const logins = dify.requests.filter((request) => request.path === '/console/api/login');
     assert.equal(dify.loginFailures(FIXTURE_CONSOLE.email), 1, `logins: ${logins.length}`);
     assert.equal(logins.length, 1);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { statusReport } from '../client/status';
 import type { ReportRequest, ReportSummary } from '../common/contracts';
 import { loadSettings } from '../config/load';
 import { generateRuns } from '../simulator/generate';
@@ -230,6 +231,12 @@ describe('the worker process killed mid-report', () => {
           const beats = await pendingHeartbeats(env.client, handle);
           return beats.length > 0 && beats.every((beat) => beat.lastHeartbeat !== undefined && beat.lastHeartbeat > paused);
         }, `${scenario.name}: progress recorded by heartbeat`);
+      }
+      if (scenario.name === 'mid-paging') {
+        // `difyscope status` of a running report shows the live counts of the step in progress.
+        const status = await statusReport(env.client, handle.workflowId);
+        assert.ok(status.lines.some((line) => /^ {2}running: collectLogs \(attempt 1\): .*\d/.test(line)), status.lines.join('\n'));
+        t.diagnostic(`status while paging: ${status.lines.join(' | ')}`);
       }
       await worker.kill();
       const answeredBefore = requestsFrom(start).filter((request) => request.status !== 0 && (scenario.counted?.(request) ?? false));
