@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import type { Completeness, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
+import type { ChatCollection, Completeness, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
 import type { AppConfig } from '../config/load';
 import { Accumulator, csvText, prepareRecord, QaRows, reportFiles, runsHeader, runsRow, type EarlierUsers, type ReportContext, type ReportFigures } from '../reports';
 import { completenessText } from '../reports/completeness';
@@ -46,7 +46,7 @@ export function assessCompleteness(plan: ReportPlan, logs: LogCollection, detail
  * listed, every listed conversation's messages read (as many as Dify counts), and node
  * executions for every chatflow message at level `nodes`.
  */
-function assessChatCompleteness(plan: ReportPlan, logs: LogCollection, chat: NonNullable<LogCollection['chat']>, details: DetailCollection): Completeness {
+function assessChatCompleteness(plan: ReportPlan, logs: LogCollection, chat: ChatCollection, details: DetailCollection): Completeness {
   const unlisted = Math.max(0, chat.conversationsExpected - chat.conversationsListed);
   const complete = unlisted === 0 && chat.conversationFailures === 0 && chat.messagesShort === 0 && logs.invalid === 0 && details.nodeFailures === 0;
   const parts = [
@@ -57,7 +57,8 @@ function assessChatCompleteness(plan: ReportPlan, logs: LogCollection, chat: Non
   if (chat.messagesShort > 0) parts.push(`${chat.messagesShort} messages Dify counts were not returned`);
   if (chat.conversationsGone > 0) parts.push(`${chat.conversationsGone} conversations deleted while reading`);
   if (logs.invalid > 0) parts.push(`${logs.invalid} invalid records`);
-  if (plan.level === 'nodes' && details.nodesFetched + details.nodeFailures > 0) parts.push(details.nodeFailures === 0 ? 'node executions for all' : `${details.nodeFailures} node lists missing`);
+  // Only chatflow messages have a workflow run, and so node executions.
+  if (plan.level === 'nodes' && chat.mode === 'advanced-chat') parts.push(details.nodeFailures === 0 ? 'node executions for all' : `${details.nodeFailures} node lists missing`);
   return {
     level: plan.level,
     expected: logs.expected,
@@ -67,6 +68,7 @@ function assessChatCompleteness(plan: ReportPlan, logs: LogCollection, chat: Non
     detailFailures: chat.conversationFailures + unlisted,
     nodeFailures: details.nodeFailures,
     complete,
+    chat,
     line: `${complete ? 'complete' : 'INCOMPLETE'}: ${parts.join(', ')}`,
   };
 }

@@ -78,7 +78,8 @@ export async function rerenderReport(settings: Settings, folderArg: string, opti
       invalid: completeness.invalid,
       pages: 0,
       file,
-      ...(recorded.chat && { chat: { mode: 'chat', conversationsExpected: 0, conversationsListed: 0, conversationsInWindow: 0, conversationFailures: 0, conversationsGone: 0, messagesShort: 0 } }),
+      // A chat app's report records what its collection found; the re-render states the same.
+      ...(completeness.chat ? { chat: completeness.chat } : recorded.chat && { chat: { mode: 'chat', conversationsExpected: 0, conversationsListed: 0, conversationsInWindow: 0, conversationFailures: 0, conversationsGone: 0, messagesShort: 0 } }),
     };
     const details: DetailCollection = { runs: completeness.fetched, detailsFetched: completeness.fetched - completeness.detailFailures, detailFailures: completeness.detailFailures, nodesFetched: 0, nodeFailures: completeness.nodeFailures, file };
     return await renderReportFolder(outputDir, app, plan, logs, details, now.toISOString(), { folderMode: settings.outputFileMode, redactionKey: settings.redactionKey });

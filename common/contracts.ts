@@ -63,6 +63,23 @@ export const reportPlanSchema = z.object({
 });
 export type ReportPlan = z.infer<typeof reportPlanSchema>;
 
+/** What collecting a chat app found, beside the message counts (see activities/collect-chat.ts). */
+export const chatCollectionSchema = z.object({
+  mode: z.string(),
+  /** Dify's total of conversations updated since the window start. */
+  conversationsExpected: z.number(),
+  conversationsListed: z.number(),
+  /** Conversations with at least one message in the window: the window's sessions. */
+  conversationsInWindow: z.number(),
+  /** Conversations whose messages could not be read after retries. */
+  conversationFailures: z.number(),
+  /** Conversations deleted between listing and reading. */
+  conversationsGone: z.number(),
+  /** Messages Dify counted but the walk did not return. */
+  messagesShort: z.number(),
+});
+export type ChatCollection = z.infer<typeof chatCollectionSchema>;
+
 export const logCollectionSchema = z.object({
   /** What Dify's `total` said the window holds (first page). */
   expected: z.number(),
@@ -78,22 +95,7 @@ export const logCollectionSchema = z.object({
   /** Raw log records, NDJSON gzip, relative to OUTPUT_DIR. */
   file: z.string(),
   /** Chat apps: what listing conversations and walking their messages found (see collect-chat.ts). */
-  chat: z
-    .object({
-      mode: z.string(),
-      /** Dify's total of conversations updated since the window start. */
-      conversationsExpected: z.number(),
-      conversationsListed: z.number(),
-      /** Conversations with at least one message in the window: the window's sessions. */
-      conversationsInWindow: z.number(),
-      /** Conversations whose messages could not be read after retries. */
-      conversationFailures: z.number(),
-      /** Conversations deleted between listing and reading. */
-      conversationsGone: z.number(),
-      /** Messages Dify counted but the walk did not return. */
-      messagesShort: z.number(),
-    })
-    .optional(),
+  chat: chatCollectionSchema.optional(),
 });
 export type LogCollection = z.infer<typeof logCollectionSchema>;
 
@@ -116,6 +118,8 @@ export const completenessSchema = z.object({
   detailFailures: z.number(),
   nodeFailures: z.number(),
   complete: z.boolean(),
+  /** Chat apps: the collection's figures, so a re-render states the same completeness. */
+  chat: chatCollectionSchema.optional(),
   /** One human line, e.g. `complete: 120 of 120 runs, details for all`. */
   line: z.string(),
 });

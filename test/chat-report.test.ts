@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { prepareReport, startReport } from '../client/report';
+import { rerenderReport } from '../client/rerender';
 import type { ReportSummary } from '../common/contracts';
 import { loadSettings, type Settings } from '../config/load';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
@@ -210,6 +211,17 @@ describe('chat apps end to end (simulated Dify, real Temporal)', () => {
       ['8', 'carol', c(3), '1', 'question 7'],
     ]);
     assert.deepEqual(qa[4]?.slice(5, 11), ['invoice.pdf', 'answer 5', 'Refund policy', 'refunds.md; faq.md', '0.9100 Refunds take 7 days.', '0.4200 Contact support, please.']);
+  });
+
+  it('re-renders a chat report from its raw records with the same figures and completeness', { timeout: 120_000 }, async () => {
+    const summary = await report('helpdesk');
+    const again = await rerenderReport(settings, summary.folder, { locale: 'zh-CN' });
+    assert.deepEqual(
+      { messages: again.runs, users: again.users, conversations: again.sessions, satisfaction: again.satisfaction, line: again.completeness.line },
+      { messages: 8, users: 4, conversations: 4, satisfaction: 0.6667, line: summary.completeness.line },
+    );
+    const overview = csvRows(await readFile(path.join(again.folder, '问答类应用数-总览.csv'), 'utf8'));
+    assert.deepEqual(overview[1]?.slice(2, 8), ['8', '4', '4', '2', '11.11', '66.67%']);
   });
 
   it('reports a workflow app of the same worker as before', { timeout: 120_000 }, async () => {
