@@ -65,7 +65,7 @@ describe('trend over the last periods', () => {
 
     assert.deepEqual(report.trend?.map((row) => row.label), ['2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07_2025-03-09']);
     for (const [at, source] of [...earlier, report].entries()) {
-      const row = report.trend?.[at];
+      const row: NonNullable<ReportJson['trend']>[number] | undefined = report.trend?.[at];
       assert.ok(row);
       assert.equal(row.runs, source.figures.runs);
       assert.equal(row.failed, source.figures.failed);
