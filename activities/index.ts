@@ -7,11 +7,14 @@ import { chatAppMode, collectChatApp } from './chat-app';
 import { mergeShardCollections, type Collection } from './merge-shards';
 import { DifyClient } from './dify/client';
 import { withFailureMapping } from './failures';
-import { withKeepAlive } from './liveness';
 import { countReport } from './metrics';
 import { planReport } from './plan';
-import { renderReportFolder } from './render';
-import { removeFolder, resolveInside } from './storage';
+import { fileModeOf, removeFolder, resolveInside } from './storage';
+import { sharedStore } from './store';
+import { SharedFolders } from './store/sync';
+import { currentActivity, withKeepAlive } from './liveness';
+import { earlierFolders, renderReportFolder } from './render';
+import { USERS_FILE } from '../reports/user-history';
 import { deliverNotifications, type DeliveryResult } from './notify';
 
 export interface ActivityDependencies {
@@ -32,6 +35,10 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
   const { outputDir, secrets } = settings;
   /** Every activity heartbeats while it runs and maps its errors to failures Temporal understands. */
   const run = <T>(work: () => Promise<T>): Promise<T> => withFailureMapping(secrets, () => withKeepAlive(work));
+  const store = sharedStore(settings);
+  const shared = store ? new SharedFolders(store, outputDir, fileModeOf(settings.outputFileMode)) : undefined;
+  /** With a shared store: the report's scratch folder pulled before, pushed as it grows and after. */
+  const sharing = <T>(plan: ReportPlan, work: () => Promise<T>): Promise<T> => (shared ? shared.around(currentActivity(), plan.workDir, work) : work());
 
   async function withDify<T>(appKey: string, work: (dify: DifyClient, app: AppConfig) => Promise<T>): Promise<T> {
     const app = findApp(settings, appKey);
@@ -49,12 +56,12 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
     },
 
     async collectLogs(plan: ReportPlan): Promise<LogCollection> {
-      return run(() => withDify(plan.app, (dify) => collectLogPages(dify, outputDir, plan)));
+      return run(() => sharing(plan, () => withDify(plan.app, (dify) => collectLogPages(dify, outputDir, plan))));
     },
 
     async collectDetails(plan: ReportPlan, logs: LogCollection): Promise<DetailCollection> {
       return run(() =>
-        withDify(plan.app, (dify, app) => collectRunDetails(dify, outputDir, plan, logs.file, app.dify.concurrency)),
+        sharing(plan, () => withDify(plan.app, (dify, app) => collectRunDetails(dify, outputDir, plan, logs.file, app.dify.concurrency))),
       );
     },
 
@@ -65,17 +72,27 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
 
     /** A chat app's messages of the window, in the same collection shape as workflow runs. */
     async collectChat(plan: ReportPlan, mode: string): Promise<Collection> {
-      return run(() => withDify(plan.app, (dify, app) => collectChatApp(dify, app, outputDir, plan, mode)));
+      return run(() => sharing(plan, () => withDify(plan.app, (dify, app) => collectChatApp(dify, app, outputDir, plan, mode))));
     },
 
     /** The shards of a large window joined into one collection, as if collected whole. */
     async mergeShards(plan: ReportPlan, shards: Collection[]): Promise<Collection> {
-      return run(() => mergeShardCollections(outputDir, plan, shards));
+      return run(() => sharing(plan, () => mergeShardCollections(outputDir, plan, shards)));
     },
 
     async renderReports(plan: ReportPlan, logs: LogCollection, details: DetailCollection, generatedAt: string): Promise<ReportSummary> {
       return run(async () => {
+        if (shared) {
+          await shared.pull(plan.workDir);
+          // The earlier periods this one compares with, wherever they were rendered.
+          await shared.fetchPublished(plan.previousFolder, ['report.json']);
+          for (const folder of earlierFolders(plan)) await shared.fetchPublished(folder, [USERS_FILE]);
+        }
         const summary = await renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt, { redactionKey: settings.redactionKey, folderMode: settings.outputFileMode });
+        if (shared) {
+          await shared.push(`.raw/${plan.folder}`);
+          await shared.publish(plan.folder);
+        }
         // generatedAt is the workflow's start time, so this is the report's whole duration.
         countReport(summary, generatedAt);
         return summary;
@@ -90,7 +107,13 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
       const app = findApp(settings, plan.app);
       const wanted = requested || (plan.window.kind !== 'range' && app.notify.on.includes(plan.window.kind));
       if (!wanted || app.notify.channels.length === 0) return [];
-      return withKeepAlive(() => deliverNotifications(settings, { identity, kind: 'report', appKey: plan.app, window: plan.window, summary }));
+      return withKeepAlive(async () => {
+        if (!shared) return deliverNotifications(settings, { identity, kind: 'report', appKey: plan.app, window: plan.window, summary });
+        // The folder as published, on whichever worker rendered it.
+        const folder = resolveInside(outputDir, plan.folder);
+        await shared.fetchPublished(plan.folder, ((await shared.published(plan.folder)) ?? []).map((file) => file.name));
+        return deliverNotifications(settings, { identity, kind: 'report', appKey: plan.app, window: plan.window, summary: { ...summary, folder } }, { store });
+      });
     },
 
     /** The failure notice: what failed, the error in one line, the workflow id to look up. */
@@ -103,13 +126,16 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
           kind: 'failure',
           appKey: app.key,
           failure: { workflowId: request.workflowId, error: request.error, reportKind: request.kind },
-        }),
+        }, { store }),
       );
     },
 
     /** Separate from rendering so a retried render still finds its inputs. */
     async discardWorkDir(plan: ReportPlan): Promise<void> {
-      return run(() => removeFolder(resolveInside(outputDir, plan.workDir)));
+      return run(async () => {
+        await removeFolder(resolveInside(outputDir, plan.workDir));
+        await shared?.remove(plan.workDir);
+      });
     },
   };
 }

@@ -120,6 +120,17 @@ export async function earlierUsers(outputDir: string, plan: ReportPlan): Promise
   return periods === 0 ? null : { keys, periods };
 }
 
+/** The folders of the previous period and of the earlier periods `earlierUsers` reads. */
+export function earlierFolders(plan: ReportPlan): string[] {
+  const folders: string[] = [];
+  let window = plan.window;
+  for (let step = 0; step < LOOKBACK_PERIODS[plan.window.kind]; step += 1) {
+    window = previousWindow(window);
+    folders.push(`${plan.app}/${window.kind}/${window.label}`);
+  }
+  return folders;
+}
+
 /** Rows to a CSV file as they come, with backpressure, in batches so csv-stringify is not called per row. */
 class CsvFile {
   private readonly stream: WriteStream;

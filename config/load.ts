@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
 import {
   configFileSchema,
@@ -93,10 +94,20 @@ export interface AppConfig {
   redaction: { userIds: boolean; text: boolean; qaText: 'keep' | 'drop' };
 }
 
+/** The store shared by the workers (OUTPUT_URL and the S3_* settings). */
+export interface StoreSettings {
+  url: string;
+  s3: { endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
+}
+
 export interface Settings {
   /** `connection` carries TLS material and the API key: worker and client side only, never in a workflow input. */
   temporal: { address?: string; namespace: string; taskQueue: string; /** Heartbeat timeout of long activities, ms. */ heartbeatTimeoutMs: number; connection: TemporalConnection };
   outputDir: string;
+  /** The store shared by the workers; unset: OUTPUT_DIR is the one place everything lives. */
+  storage?: StoreSettings;
+  /** Seconds links to report files stay valid in notifications; unset: no links. */
+  reportLinkExpirySeconds?: number;
   /** `host:port` of the worker's Prometheus endpoint; unset: no endpoint. */
   metricsAddress?: string;
   logLevel: GlobalEnv['LOG_LEVEL'];
@@ -340,6 +351,22 @@ function fileApps(path: string, source: NodeJS.ProcessEnv, report: ReportEnv, no
   return { apps, secrets };
 }
 
+function storageFrom(global: GlobalEnv): StoreSettings | undefined {
+  if (!global.OUTPUT_URL) return undefined;
+  // The default spelled out: OUTPUT_DIR itself needs no copying.
+  if (global.OUTPUT_URL.startsWith('file://') && path.resolve(decodeURIComponent(new URL(global.OUTPUT_URL).pathname)) === path.resolve(global.OUTPUT_DIR)) return undefined;
+  return {
+    url: global.OUTPUT_URL,
+    s3: {
+      endpoint: global.S3_ENDPOINT,
+      region: global.S3_REGION,
+      accessKeyId: global.S3_ACCESS_KEY_ID,
+      secretAccessKey: global.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: global.S3_FORCE_PATH_STYLE,
+    },
+  };
+}
+
 function temporalConnectionOf(source: NodeJS.ProcessEnv): TemporalConnection {
   try {
     return temporalConnectionFrom(source);
@@ -383,6 +410,8 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
     },
     outputDir: global.OUTPUT_DIR,
     metricsAddress: global.METRICS_ADDRESS,
+    storage: storageFrom(global),
+    reportLinkExpirySeconds: global.REPORT_LINK_EXPIRY ? durationMs(global.REPORT_LINK_EXPIRY) / 1000 : undefined,
     logLevel: global.LOG_LEVEL,
     logFormat: global.LOG_FORMAT,
     catchupWindow: global.SCHEDULE_CATCHUP_WINDOW,

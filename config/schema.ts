@@ -83,6 +83,15 @@ export function durationMs(duration: string): number {
 export const globalEnvSchema = z.object({
   DIFYSCOPE_CONFIG: optionalString().describe('Path of a JSON file listing several apps (see "Several apps"); unset: one app from the DIFY_* variables'),
   OUTPUT_DIR: z.preprocess(emptyAsUndefined, z.string().default('./outputs')).describe('Where reports and raw records are written'),
+  OUTPUT_URL: z
+    .preprocess(emptyAsUndefined, z.string().trim().regex(/^(file:\/\/\/|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$))/, 'use file:///absolute/path or s3://bucket/prefix').optional())
+    .describe('Storage shared by every worker: `s3://bucket/prefix` (S3-compatible) or `file:///shared/folder`; unset: OUTPUT_DIR itself. With it set, OUTPUT_DIR is this worker\'s local scratch folder'),
+  S3_ENDPOINT: z.preprocess(emptyAsUndefined, z.string().trim().url('must be a URL such as https://oss-cn-hangzhou.aliyuncs.com').optional()).describe('Endpoint of an S3-compatible store (MinIO, SeaweedFS, OSS, COS, R2); unset: AWS S3'),
+  S3_REGION: z.preprocess(emptyAsUndefined, z.string().trim().default('us-east-1')).describe('Region of the bucket'),
+  S3_ACCESS_KEY_ID: optionalString().describe('Access key id; unset: the AWS SDK\'s default chain (AWS_* variables, instance role)'),
+  S3_SECRET_ACCESS_KEY: optionalString().describe('Secret access key'),
+  S3_FORCE_PATH_STYLE: flag(false).describe('`true` addresses the bucket in the path (MinIO, SeaweedFS and most self-hosted stores)'),
+  REPORT_LINK_EXPIRY: z.preprocess(emptyAsUndefined, durationSchema.optional()).describe('With S3 storage: notifications carry links to report.html and the CSV files valid this long (e.g. `7d`); unset: no links'),
   TEMPORAL_ADDRESS: optionalString().describe('Temporal frontend `host:port`; unset: from the Temporal profile, else `demo`/`dev` start an embedded dev server and others use localhost:7233'),
   TEMPORAL_NAMESPACE: optionalString().describe('Temporal namespace; unset: from the Temporal profile, else `default`'),
   TEMPORAL_PROFILE: optionalString().describe('Profile of the Temporal config file (the `temporal` CLI\'s TOML) to connect with; unset: `default`'),
@@ -354,5 +363,6 @@ export const SECRET_ENV_NAMES = [
   'CODEC_SERVER_TOKEN',
   'REDACTION_KEY',
   'TEMPORAL_API_KEY',
+  'S3_SECRET_ACCESS_KEY',
   'TEMPORAL_TLS_CLIENT_KEY_DATA',
 ] as const;

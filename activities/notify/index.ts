@@ -1,4 +1,5 @@
 import { countNotification } from '../metrics';
+import type { ObjectStore } from '../store';
 import { ApplicationFailure } from '@temporalio/common';
 import { findApp, redactSecrets, type ChannelSettings, type Settings } from '../../config/load';
 import type { NotifyChannel } from '../../config/schema';
@@ -27,6 +28,8 @@ export interface DeliveryResult {
 }
 
 export interface DeliverOptions {
+  /** The store shared by the workers, holding the ledger; unset: the ledger is under OUTPUT_DIR. */
+  store?: ObjectStore;
   channels?: NotifyChannel[];
   /** Test hook: runs after the ledger write, before returning (a throw here plays a dying worker). */
   afterSend?: (channel: NotifyChannel) => Promise<void>;
@@ -92,7 +95,7 @@ export async function deliverNotifications(settings: Settings, request: NotifyRe
     throw toFailure(error, undefined, secretsOf(settings));
   }
   const { notification } = prepared;
-  const ledger = new NotificationLedger(settings.outputDir);
+  const ledger = new NotificationLedger(settings.outputDir, options.store);
   const results: DeliveryResult[] = [];
   const failures: { channel: NotifyChannel; failure: ApplicationFailure }[] = [];
 

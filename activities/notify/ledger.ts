@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NotifyChannel } from '../../config/schema';
 import { writeFileAtomic } from '../storage';
+import type { ObjectStore } from '../store';
 
 /**
  * The durable record of what was sent, under `<outputDir>/.notifications/`: one small JSON
@@ -54,8 +55,21 @@ export function messageIdFor(key: string, channel: NotifyChannel): string {
 export class NotificationLedger {
   readonly dir: string;
 
-  constructor(outputDir: string) {
+  /** With a shared store the ledger lives there, so every worker sees what any worker sent. */
+  constructor(
+    outputDir: string,
+    private readonly store?: ObjectStore,
+  ) {
     this.dir = path.join(path.resolve(outputDir), LEDGER_DIR);
+  }
+
+  private keyOf(file: string): string {
+    return `${LEDGER_DIR}/${path.basename(file)}`;
+  }
+
+  private async write(file: string, text: string): Promise<void> {
+    if (this.store) await this.store.put(this.keyOf(file), text);
+    else await writeFileAtomic(file, text);
   }
 
   /** A readable, collision-free file name: identities hold `/` and may hold anything else. */
@@ -73,20 +87,26 @@ export class NotificationLedger {
   }
 
   async recordIntent(record: IntentRecord): Promise<void> {
-    await writeFileAtomic(this.fileFor(record.key, record.channel, 'intent'), `${JSON.stringify(record, null, 2)}\n`);
+    await this.write(this.fileFor(record.key, record.channel, 'intent'), `${JSON.stringify(record, null, 2)}\n`);
   }
 
   async recordSent(record: SentRecord): Promise<void> {
-    await writeFileAtomic(this.fileFor(record.key, record.channel, 'sent'), `${JSON.stringify(record, null, 2)}\n`);
+    await this.write(this.fileFor(record.key, record.channel, 'sent'), `${JSON.stringify(record, null, 2)}\n`);
   }
 
   private async read<T>(file: string): Promise<T | null> {
     let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
+    if (this.store) {
+      const body = await this.store.get(this.keyOf(file));
+      if (body === undefined) return null;
+      text = body.toString('utf8');
+    } else {
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
     }
     try {
       return JSON.parse(text) as T;

@@ -19,11 +19,11 @@ export interface RunningWorker {
 export async function startTestWorker(
   env: TestWorkflowEnvironment,
   settings: Settings,
-  options: { createDifyClient?: WorkerConfig['createDifyClient']; workflowBundle?: WorkerOptions['workflowBundle'] } = {},
+  options: { createDifyClient?: WorkerConfig['createDifyClient']; workflowBundle?: WorkerOptions['workflowBundle']; connection?: WorkerConfig['connection'] } = {},
 ): Promise<RunningWorker> {
   const worker = await createWorker({
     settings,
-    connection: env.nativeConnection,
+    connection: options.connection ?? env.nativeConnection,
     workflowBundle: options.workflowBundle ?? (await workflowBundle()),
     createDifyClient: options.createDifyClient ?? fastRetryDifyClient,
   });
