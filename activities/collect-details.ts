@@ -1,45 +1,58 @@
-import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { DetailCollection, ReportPlan } from '../common/contracts';
 import type { DifyClient } from './dify/client';
 import { DifyError } from './dify/errors';
-import type { CollectedRun, WorkflowLog } from './dify/schemas';
-import { exists, listFiles, readNdjsonGz, removeFolder, resolveInside, writeNdjsonGz } from './storage';
+import type { CollectedRun, RunDetail, WorkflowLog } from './dify/schemas';
+import { detailFromNodes } from './detail-from-nodes';
+import { concatenateGzipFiles } from './concat-files';
+import { exists, listFiles, readNdjsonGz, removeFolder, resolveInside, writeFileAtomic } from './storage';
+
+const gzipAsync = promisify(gzip);
 
 /** Runs per durable chunk: the unit a retried attempt resumes from. */
 const CHUNK_SIZE = 250;
+/** Chunks collected ahead of the last one written, so one slow run cannot let memory grow. */
+const CHUNKS_AHEAD = 3;
 
+/** What a retried attempt resumes from: the chunks safely on disk. */
 interface DetailProgress {
   chunksDone: number;
+  /** Runs finished in this attempt so far (liveness only). */
+  runsDone?: number;
 }
 
 interface ChunkCounts {
+  runs: number;
   detailsFetched: number;
+  /** Run-detail requests made; the rest of the details were built from node executions. */
+  detailRequests: number;
   detailFailures: number;
   nodesFetched: number;
   nodeFailures: number;
+  /** Why runs needed their run detail, by reason. */
+  fallbacks: Record<string, number>;
 }
 
-function chunkFileName(index: number): string {
-  return `chunk-${String(index).padStart(5, '0')}.ndjson.gz`;
+const emptyCounts = (): ChunkCounts => ({ runs: 0, detailsFetched: 0, detailRequests: 0, detailFailures: 0, nodesFetched: 0, nodeFailures: 0, fallbacks: {} });
+
+function addCounts(total: ChunkCounts, counts: ChunkCounts): void {
+  total.runs += counts.runs;
+  total.detailsFetched += counts.detailsFetched;
+  total.detailRequests += counts.detailRequests;
+  total.detailFailures += counts.detailFailures;
+  total.nodesFetched += counts.nodesFetched;
+  total.nodeFailures += counts.nodeFailures;
+  for (const [reason, count] of Object.entries(counts.fallbacks)) total.fallbacks[reason] = (total.fallbacks[reason] ?? 0) + count;
 }
+
+const chunkName = (index: number): string => `chunk-${String(index).padStart(5, '0')}`;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Runs `work` over `items` with at most `limit` in flight, keeping the input order of results. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  async function lane(): Promise<void> {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }
 
 /**
@@ -54,33 +67,58 @@ function rethrowIfFatal(error: unknown): void {
   if (!error.retryable && error.kind !== 'not-found' && error.kind !== 'schema') throw error;
 }
 
-async function collectRun(dify: DifyClient, logRecord: WorkflowLog, level: ReportPlan['level'], counts: ChunkCounts): Promise<CollectedRun> {
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function settle<T>(request: Promise<T>): Promise<Outcome<T>> {
+  return request.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => {
+      rethrowIfFatal(error);
+      return { ok: false as const, error: describe(error) };
+    },
+  );
+}
+
+/**
+ * One run. At level `nodes` the node executions come first and, where they and the log item
+ * provably give the run detail (see detail-from-nodes.ts), they are the run's only request;
+ * otherwise, or when they could not be fetched, the run detail is asked for as well. For an
+ * app that takes files (`derive` false) both are asked for at once, as the detail is needed.
+ */
+async function collectRun(dify: DifyClient, logRecord: WorkflowLog, level: ReportPlan['level'], derive: boolean, counts: ChunkCounts): Promise<CollectedRun> {
   const run: CollectedRun = { log: logRecord, detail: null, nodes: null, problems: [] };
-  const runId = logRecord.workflow_run?.id;
+  counts.runs += 1;
   if (level === 'logs') return run;
+  const runId = logRecord.workflow_run?.id;
   if (!runId) {
     run.problems.push('log has no workflow run');
     counts.detailFailures += 1;
     return run;
   }
-  const [detail, nodes] = await Promise.all([
-    dify.runDetail(runId).then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => {
-        rethrowIfFatal(error);
-        return { ok: false as const, error: describe(error) };
-      },
-    ),
-    level === 'nodes'
-      ? dify.nodeExecutions(runId).then(
-          (value) => ({ ok: true as const, value }),
-          (error: unknown) => {
-            rethrowIfFatal(error);
-            return { ok: false as const, error: describe(error) };
-          },
-        )
-      : Promise.resolve(null),
-  ]);
+  let detailRequest: Promise<Outcome<RunDetail | null>> | undefined;
+  if (level === 'nodes') {
+    if (!derive) detailRequest = settle(dify.runDetail(runId));
+    const nodes = await settle(dify.nodeExecutions(runId));
+    if (nodes.ok) {
+      run.nodes = nodes.value;
+      counts.nodesFetched += 1;
+      if (derive) {
+        const derived = detailFromNodes(logRecord, nodes.value);
+        if ('detail' in derived) {
+          run.detail = derived.detail;
+          run.detailFrom = 'nodes';
+          counts.detailsFetched += 1;
+          return run;
+        }
+        counts.fallbacks[derived.fallback] = (counts.fallbacks[derived.fallback] ?? 0) + 1;
+      }
+    } else {
+      run.problems.push(`nodes: ${nodes.error}`);
+      counts.nodeFailures += 1;
+    }
+  }
+  counts.detailRequests += 1;
+  const detail = await (detailRequest ?? settle(dify.runDetail(runId)));
   if (detail.ok && detail.value) {
     run.detail = detail.value;
     counts.detailsFetched += 1;
@@ -88,83 +126,187 @@ async function collectRun(dify: DifyClient, logRecord: WorkflowLog, level: Repor
     run.problems.push(detail.ok ? 'detail: run not found in Dify' : `detail: ${detail.error}`);
     counts.detailFailures += 1;
   }
-  if (nodes) {
-    if (nodes.ok) {
-      run.nodes = nodes.value;
-      counts.nodesFetched += 1;
-    } else {
-      run.problems.push(`nodes: ${nodes.error}`);
-      counts.nodeFailures += 1;
-    }
-  }
   return run;
 }
 
 /**
- * Fetches run details (and node executions at level `nodes`) for every collected log, with
- * bounded concurrency, in durable chunks so a retried attempt skips the chunks already saved.
+ * Whether run details can be built from node executions for this app: not when its users may
+ * attach files, which only a run's stored inputs keep (`sys.files`, read for the Q&A sheet's
+ * attachments). Unknown counts as yes, files.
+ */
+async function appTakesFiles(dify: DifyClient): Promise<boolean> {
+  try {
+    return await dify.takesFiles();
+  } catch (error) {
+    rethrowIfFatal(error);
+    log.warn('Could not tell whether the app takes files; asking for every run detail', { error: describe(error) });
+    return true;
+  }
+}
+
+/** One chunk's records as gzip-compressed NDJSON, compressed in one piece off the event loop. */
+async function writeChunk(chunksDir: string, index: number, runs: readonly CollectedRun[], counts: ChunkCounts): Promise<void> {
+  let text = '';
+  for (const run of runs) text += `${JSON.stringify(run)}\n`;
+  await writeFileAtomic(path.join(chunksDir, `${chunkName(index)}.ndjson.gz`), await gzipAsync(text));
+  // Written last: a chunk counts as done only once its counts are on disk too.
+  await writeFileAtomic(path.join(chunksDir, `${chunkName(index)}.json`), JSON.stringify(counts));
+}
+
+/**
+ * Fetches node executions (level `nodes`) or run details (level `details`) for every collected
+ * log, `concurrency` runs at a time without pausing between chunks, and saves them in durable
+ * chunks of CHUNK_SIZE runs, written in order; a retried attempt resumes after the last chunk
+ * saved (heartbeat details). Cancellation stops taking new runs at once.
  */
 export async function collectRunDetails(dify: DifyClient, outputDir: string, plan: ReportPlan, logsFile: string, concurrency: number): Promise<DetailCollection> {
   const chunksDir = resolveInside(outputDir, `${plan.workDir}/detail-chunks`);
   const resumed = activityInfo().heartbeatDetails as DetailProgress | undefined;
   let chunksDone = 0;
-  if (resumed && typeof resumed.chunksDone === 'number' && resumed.chunksDone > 0 && (await exists(path.join(chunksDir, chunkFileName(resumed.chunksDone - 1))))) {
+  if (resumed && typeof resumed.chunksDone === 'number' && resumed.chunksDone > 0 && (await exists(path.join(chunksDir, `${chunkName(resumed.chunksDone - 1)}.json`)))) {
     chunksDone = resumed.chunksDone;
     log.info('Resuming detail collection', { chunksDone });
   } else {
     // Chunks of an earlier run of the same workflow id would be merged with this one's.
     await removeFolder(chunksDir);
   }
+  const signal = cancellationSignal();
+  const derive = plan.level === 'nodes' && !(await appTakesFiles(dify));
 
-  let chunk: WorkflowLog[] = [];
-  let chunkIndex = 0;
+  interface OpenChunk {
+    runs: CollectedRun[];
+    counts: ChunkCounts;
+    /** Runs of the chunk handed out so far, and finished so far. */
+    taken: number;
+    finished: number;
+    /** Known once the log file has no more runs for it. */
+    size: number | undefined;
+  }
+  const open = new Map<number, OpenChunk>();
+  let writtenUpTo = chunksDone;
+  let writing: Promise<void> = Promise.resolve();
+  let runsDone = 0;
   let lastBeat = 0;
-  const flush = async (): Promise<void> => {
-    if (chunkIndex >= chunksDone) {
-      const counts: ChunkCounts = { detailsFetched: 0, detailFailures: 0, nodesFetched: 0, nodeFailures: 0 };
-      let done = 0;
-      const runs = await mapBounded(chunk, concurrency, async (record) => {
-        const run = await collectRun(dify, record, plan.level, counts);
-        done += 1;
-        // Liveness only (the resume point is the chunk), so once a second is plenty.
-        if (Date.now() - lastBeat >= 1000) {
-          lastBeat = Date.now();
-          heartbeat({ chunksDone, inChunk: done } satisfies DetailProgress & { inChunk: number });
-        }
-        return run;
-      });
-      await writeNdjsonGz(path.join(chunksDir, chunkFileName(chunkIndex)), [{ kind: 'chunk', ...counts }, ...runs]);
-      chunksDone = chunkIndex + 1;
-      heartbeat({ chunksDone } satisfies DetailProgress);
-    }
-    chunkIndex += 1;
-    chunk = [];
-  };
-  for await (const value of readNdjsonGz(resolveInside(outputDir, logsFile))) {
-    chunk.push(value as WorkflowLog);
-    if (chunk.length === CHUNK_SIZE) await flush();
-  }
-  if (chunk.length > 0) await flush();
+  let waitingForRoom: (() => void) | undefined;
+  /** Set when a lane failed: the others take no more runs. */
+  let failed = false;
+  const wake = (): void => waitingForRoom?.();
+  signal.addEventListener('abort', wake, { once: true });
 
-  const totals: ChunkCounts = { detailsFetched: 0, detailFailures: 0, nodesFetched: 0, nodeFailures: 0 };
-  async function* merged(): AsyncGenerator<CollectedRun> {
-    for (const name of await listFiles(chunksDir, '.ndjson.gz')) {
-      let first = true;
-      for await (const value of readNdjsonGz(path.join(chunksDir, name))) {
-        if (first) {
-          const counts = value as ChunkCounts;
-          totals.detailsFetched += counts.detailsFetched;
-          totals.detailFailures += counts.detailFailures;
-          totals.nodesFetched += counts.nodesFetched;
-          totals.nodeFailures += counts.nodeFailures;
-          first = false;
-          continue;
-        }
-        yield value as CollectedRun;
-      }
+  const chunkOf = (index: number): OpenChunk => {
+    let chunk = open.get(index);
+    if (!chunk) {
+      chunk = { runs: new Array<CollectedRun>(), counts: emptyCounts(), taken: 0, finished: 0, size: undefined };
+      open.set(index, chunk);
     }
-  }
+    return chunk;
+  };
+  // Completed chunks go to disk strictly in order, one write at a time, while requests go on.
+  const writeReady = (): void => {
+    for (;;) {
+      const chunk = open.get(writtenUpTo);
+      if (!chunk || chunk.size === undefined || chunk.finished < chunk.size) return;
+      const index = writtenUpTo;
+      open.delete(index);
+      writtenUpTo += 1;
+      writing = writing.then(async () => {
+        try {
+          await writeChunk(chunksDir, index, chunk.runs, chunk.counts);
+        } catch (error) {
+          failed = true;
+          wake();
+          throw error;
+        }
+        chunksDone = index + 1;
+        heartbeat({ chunksDone, runsDone } satisfies DetailProgress);
+        wake();
+      });
+    }
+  };
+
+  const logs = readNdjsonGz(resolveInside(outputDir, logsFile));
+  let position = 0;
+  let exhausted = false;
+  // Hands out the next run to collect, skipping chunks already on disk.
+  const next = async (): Promise<{ record: WorkflowLog; chunk: number; slot: number } | undefined> => {
+    for (;;) {
+      if (exhausted || failed || signal.aborted) return undefined;
+      const index = Math.floor(position / CHUNK_SIZE);
+      if (index >= chunksDone && index >= writtenUpTo + CHUNKS_AHEAD) {
+        await new Promise<void>((resolve) => {
+          waitingForRoom = resolve;
+        });
+        continue;
+      }
+      const item = await logs.next();
+      if (item.done) {
+        exhausted = true;
+        // The chunk in progress ends here.
+        const last = Math.floor(position / CHUNK_SIZE);
+        if (position % CHUNK_SIZE !== 0 && last >= chunksDone) chunkOf(last).size = chunkOf(last).taken;
+        writeReady();
+        return undefined;
+      }
+      const slot = position % CHUNK_SIZE;
+      position += 1;
+      if (index < chunksDone) continue;
+      const chunk = chunkOf(index);
+      chunk.taken += 1;
+      if (chunk.taken === CHUNK_SIZE) chunk.size = CHUNK_SIZE;
+      return { record: item.value as WorkflowLog, chunk: index, slot };
+    }
+  };
+  // Lanes take runs one by one: requests may overtake each other, which order-preserving slots absorb.
+  let handing: Promise<unknown> = Promise.resolve();
+  const take = (): Promise<{ record: WorkflowLog; chunk: number; slot: number } | undefined> => {
+    const turn = handing.then(next);
+    handing = turn.catch(() => undefined);
+    return turn;
+  };
+  const lane = async (): Promise<void> => {
+    try {
+      await laneLoop();
+    } catch (error) {
+      failed = true;
+      wake();
+      throw error;
+    }
+  };
+  const laneLoop = async (): Promise<void> => {
+    for (let work = await take(); work; work = await take()) {
+      const chunk = chunkOf(work.chunk);
+      chunk.runs[work.slot] = await collectRun(dify, work.record, plan.level, derive, chunk.counts);
+      chunk.finished += 1;
+      runsDone += 1;
+      if (Date.now() - lastBeat >= 1000) {
+        lastBeat = Date.now();
+        heartbeat({ chunksDone, runsDone } satisfies DetailProgress);
+      }
+      writeReady();
+    }
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, concurrency) }, lane));
+  signal.removeEventListener('abort', wake);
+  await writing;
+  for (const result of lanes) if (result.status === 'rejected') throw result.reason;
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('detail collection cancelled');
+
+  const names = await listFiles(chunksDir, '.json');
+  const totals = emptyCounts();
+  for (const name of names) addCounts(totals, JSON.parse(await readFile(path.join(chunksDir, name), 'utf8')) as ChunkCounts);
   const file = `${plan.workDir}/runs.ndjson.gz`;
-  const runs = await writeNdjsonGz(resolveInside(outputDir, file), merged());
-  return { runs, ...totals, file };
+  await concatenateGzipFiles(
+    resolveInside(outputDir, file),
+    names.map((name) => path.join(chunksDir, name.replace(/\.json$/, '.ndjson.gz'))),
+  );
+  if (Object.keys(totals.fallbacks).length > 0) log.info('Runs that needed their run detail', { fallbacks: totals.fallbacks });
+  return {
+    runs: totals.runs,
+    detailsFetched: totals.detailsFetched,
+    detailRequests: totals.detailRequests,
+    detailFailures: totals.detailFailures,
+    nodesFetched: totals.nodesFetched,
+    nodeFailures: totals.nodeFailures,
+    file,
+  };
 }

@@ -102,6 +102,8 @@ export type LogCollection = z.infer<typeof logCollectionSchema>;
 export const detailCollectionSchema = z.object({
   runs: z.number(),
   detailsFetched: z.number(),
+  /** Run-detail requests made; at level `nodes` most details are built from node executions (absent: one per run). */
+  detailRequests: z.number().optional(),
   detailFailures: z.number(),
   nodesFetched: z.number(),
   nodeFailures: z.number(),

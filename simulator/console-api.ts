@@ -3,7 +3,7 @@ import { accountProfile, consoleUser, handleChatRoute } from './chat-console';
 import { errorReply, notFound, reply, UUID, type Reply } from './http-kit';
 import { queryLogs, type LogOrdering } from './log-query';
 import { isCookieEra, type DifyProfile } from './profiles';
-import type { DifyStore } from './store';
+import { findRun, type DifyStore } from './store';
 import { consoleNode, consoleRunDetail, logItem } from './wire-shapes';
 
 /**
@@ -93,7 +93,7 @@ export function handleConsole(store: DifyStore, profile: DifyProfile, auth: Cons
   if (app.mode !== 'workflow' && app.mode !== 'advanced-chat') {
     return { reply: errorReply(404, 'app_not_found', "App mode is not in the supported list: ['advanced-chat', 'workflow']") };
   }
-  const log = app.logs.find((candidate) => candidate.run.id.toLowerCase() === runId.toLowerCase());
+  const log = findRun(app, runId);
   if (nodeSuffix) {
     if (!log) return { reply: reply(200, { data: [] }) };
     // Trace view order, latest execution first; 1.14 lists them by index.

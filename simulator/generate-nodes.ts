@@ -84,9 +84,14 @@ export function elapsed(value: number): number {
   return round(Math.max(0.001, value), 6);
 }
 
-export function startNode(rng: Rng, ids: GraphIds, inputs: Record<string, unknown>): NodeDraft {
-  // Start passes its inputs straight through; sharing the object keeps big stores small.
-  return draft(ids.start, 'start', 'Start', inputs, null, inputs, elapsed(0.002 + 0.006 * rng.next()), null);
+/**
+ * As Dify 1.14 records it: the start node's inputs are the request's own inputs, its outputs
+ * the whole variable pool (those inputs and every `sys.*` value). The run's inputs object is
+ * shared as the outputs, which keeps big stores small.
+ */
+export function startNode(rng: Rng, ids: GraphIds, runInputs: Record<string, unknown>): NodeDraft {
+  const own = Object.fromEntries(Object.entries(runInputs).filter(([key]) => !key.startsWith('sys.')));
+  return draft(ids.start, 'start', 'Start', own, null, runInputs, elapsed(0.002 + 0.006 * rng.next()), null);
 }
 
 export interface Retrieval {

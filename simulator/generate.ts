@@ -26,6 +26,8 @@ export interface GenerateOptions {
   apiToken?: string;
   appName?: string;
   consoleUser?: { email: string; password: string };
+  /** Whether users attach files (about one run in eight); default yes. Without, the app's upload feature is off. */
+  attachments?: boolean;
 }
 
 export const DEFAULT_RUNS_PER_DAY = 240;
@@ -48,6 +50,7 @@ interface World {
   /** Cumulative activity weights (a few users ask most of the questions). */
   userCdf: number[];
   segments: IndexedSegment[];
+  attachments: boolean;
 }
 
 export function generateDemoStore(options: GenerateOptions): DifyStore {
@@ -117,6 +120,7 @@ function buildWorld(options: GenerateOptions, userCount: number): World {
     users,
     userCdf,
     segments: indexSegments(rng),
+    attachments: options.attachments !== false,
   };
 }
 
@@ -267,7 +271,7 @@ function buildRun(rng: Rng, world: World, createdAt: number, outcome: Outcome, b
   const userKey = enduser?.user.session_id ?? world.account.id;
   const inputs: Record<string, unknown> = {
     query: question.question,
-    'sys.files': rng.chance(0.12) ? attachments(rng, world) : NO_ITEMS,
+    'sys.files': rng.chance(0.12) && world.attachments ? attachments(rng, world) : NO_ITEMS,
     'sys.user_id': userKey,
     'sys.app_id': world.appId,
     'sys.workflow_id': world.workflowId,

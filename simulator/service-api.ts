@@ -1,7 +1,7 @@
 import { errorReply, htmlNotFound, notFound, reply, UUID, type Reply } from './http-kit';
 import { queryLogs, type LogOrdering } from './log-query';
 import type { DifyProfile } from './profiles';
-import type { DifyStore, SimulatedApp } from './store';
+import { findRun, type DifyStore, type SimulatedApp } from './store';
 import { logItem, nullRunDetail, serviceRunDetail } from './wire-shapes';
 
 /**
@@ -28,6 +28,20 @@ function admit(store: DifyStore, profile: DifyProfile, authorization: string | u
   return { app };
 }
 
+/** `/v1/parameters` (contract 2.5): the parts a reader of logs may look at. */
+function parameters(app: SimulatedApp, profile: DifyProfile): Record<string, unknown> {
+  const files = app.fileUpload !== false;
+  // 0.x knew only image uploads; 1.x has the general file_upload feature (`{}` when off).
+  const fileUpload = profile.era === 'legacy' ? { image: { enabled: files, number_limits: 3, transfer_methods: ['remote_url', 'local_file'] } } : files ? { enabled: true, allowed_file_types: ['document', 'image'], allowed_file_upload_methods: ['local_file', 'remote_url'], number_limits: 3 } : {};
+  return {
+    opening_statement: null,
+    suggested_questions: [],
+    user_input_form: [{ paragraph: { variable: 'query', label: 'Query', type: 'paragraph', required: true, max_length: 4000, options: [] } }],
+    file_upload: fileUpload,
+    system_parameters: { image_file_size_limit: 10, video_file_size_limit: 100, audio_file_size_limit: 50, file_size_limit: 15, workflow_file_upload_limit: 10 },
+  };
+}
+
 export function handleService(
   store: DifyStore,
   profile: DifyProfile,
@@ -42,9 +56,10 @@ export function handleService(
     return reply(200, { welcome: 'Dify OpenAPI', api_version: 'v1', server_version: profile.serverVersion });
   }
   const isInfo = path === '/v1/info';
+  const isParameters = path === '/v1/parameters';
   const isLogs = path === '/v1/workflows/logs';
   const runMatch = /^\/v1\/workflows\/run\/([^/]+)$/.exec(path);
-  if (!isInfo && !isLogs && !runMatch) return profile.release114 ? htmlNotFound() : notFound();
+  if (!isInfo && !isParameters && !isLogs && !runMatch) return profile.release114 ? htmlNotFound() : notFound();
   if (method !== 'GET') return errorReply(405, 'method_not_allowed', 'The method is not allowed for the requested URL.');
 
   const admitted = admit(store, profile, authorization);
@@ -58,8 +73,11 @@ export function handleService(
     return reply(200, info);
   }
 
+  if (isParameters) return reply(200, parameters(app, profile));
+
   // 1.14 lists an advanced-chat app's (absent) workflow logs instead of refusing.
   if (isLogs && profile.release114 && app.mode === 'advanced-chat') return reply(200, { page: 1, limit: 20, total: 0, has_more: false, data: [] });
+
   const workflowOnly = profile.era === 'legacy' || profile.era === 'tokenpair';
   const modeOk = app.mode === 'workflow' || (!workflowOnly && app.mode === 'advanced-chat');
   if (!modeOk || (isLogs && app.mode !== 'workflow')) {
@@ -79,7 +97,9 @@ export function handleService(
   if (profile.release114 && !UUID.test(runId)) return reply(500, { message: 'Internal Server Error', code: 'unknown', status: 500 });
   // 0.x looked runs up by id alone (any app of the instance); later builds scope to the key's app.
   const scope = profile.era === 'legacy' ? store.apps : [app];
-  const log = scope.flatMap((candidate) => candidate.logs).find((candidate) => candidate.run.id === runId);
+  const found = scope.map((candidate) => findRun(candidate, runId)).find((candidate) => candidate !== undefined);
+  // Postgres compares the uuid column exactly; the index is case-insensitive.
+  const log = found?.run.id === runId ? found : undefined;
   if (!log) return profile.unknownRun === '404' ? errorReply(404, 'not_found', 'Workflow run not found.') : reply(200, nullRunDetail());
   return reply(200, serviceRunDetail(log, profile));
 }

@@ -72,6 +72,11 @@ export interface SimulatedApp {
   apiToken: string;
   status: 'normal' | 'abnormal';
   enableApi: boolean;
+  /**
+   * Whether the app's published features let users attach files (`/v1/parameters`
+   * `file_upload`); absent: yes, as most demo apps do.
+   */
+  fileUpload?: boolean;
   /** Workflow runs; for an advanced-chat app, the runs behind its messages (found by `workflow_run_id`). */
   logs: SimulatedLog[];
   /** Chat apps (advanced-chat, chat, agent-chat): their conversations, served by the console's chat routes. */
@@ -144,4 +149,20 @@ export interface SimulatedConsoleUser {
 export interface DifyStore {
   apps: SimulatedApp[];
   consoleUsers: SimulatedConsoleUser[];
+}
+
+/** Run id (lower case) → log, rebuilt when an app's log list grows (tests append runs). */
+const runIndexes = new WeakMap<SimulatedLog[], { length: number; byRunId: Map<string, SimulatedLog> }>();
+
+/**
+ * The log of a run, by id, case-insensitively. Indexed, so a benchmark store of 200,000 runs
+ * answers each run's request without scanning every run.
+ */
+export function findRun(app: SimulatedApp, runId: string): SimulatedLog | undefined {
+  let index = runIndexes.get(app.logs);
+  if (!index || index.length !== app.logs.length) {
+    index = { length: app.logs.length, byRunId: new Map(app.logs.map((log) => [log.run.id.toLowerCase(), log])) };
+    runIndexes.set(app.logs, index);
+  }
+  return index.byRunId.get(runId.toLowerCase());
 }

@@ -10,6 +10,7 @@ import { sharedGate, type RequestGate } from './rate-limiter';
 import { parseRetryAfter } from './retry';
 import {
   appInfoSchema,
+  appParametersSchema,
   nodeExecutionListSchema,
   nodeExecutionSchema,
   runDetailSchema,
@@ -171,6 +172,20 @@ export class DifyClient {
     return this.call('service', { method: 'GET', path: '/v1/info', headers: this.serviceHeaders() }, 'the app info (GET /v1/info)', (response) =>
       this.parse(appInfoSchema, response, 'the app info'),
     );
+  }
+
+  /**
+   * Whether the app's users may attach files (its published upload feature, `GET
+   * /v1/parameters`). Attached files are kept only in a run's stored inputs (`sys.files`),
+   * never in node executions, so they decide whether run details can be skipped. True when
+   * Dify does not say.
+   */
+  takesFiles(): Promise<boolean> {
+    return this.call('service', { method: 'GET', path: '/v1/parameters', headers: this.serviceHeaders() }, 'the app parameters (GET /v1/parameters)', (response) => {
+      const upload = this.parse(appParametersSchema, response, 'the app parameters').file_upload;
+      if (!upload) return true;
+      return upload.enabled === true || upload.image?.enabled === true;
+    });
   }
 
   /**

@@ -108,6 +108,13 @@ export const runDetailSchema = z.object({
   elapsed_time: decimalSchema.nullish(),
 });
 
+/**
+ * A node's inputs, outputs or process data, passed through as Dify sent it: these hold prompts
+ * and retrieved segments and can be large, while the reports read a few fields of a few node
+ * types, so they are checked for being objects, not copied key by key.
+ */
+const nodePayloadSchema = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), { message: 'expected an object' });
+
 export const nodeExecutionSchema = z.object({
   id: z.string(),
   index: z.number(),
@@ -115,9 +122,13 @@ export const nodeExecutionSchema = z.object({
   node_id: z.string(),
   node_type: z.string(),
   title: z.string().nullish(),
-  inputs: z.record(z.string(), z.unknown()).nullish(),
-  process_data: z.record(z.string(), z.unknown()).nullish(),
-  outputs: z.record(z.string(), z.unknown()).nullish(),
+  inputs: nodePayloadSchema.nullish(),
+  process_data: nodePayloadSchema.nullish(),
+  outputs: nodePayloadSchema.nullish(),
+  /** Set (~1.9+) when Dify offloaded a large value and sent a cut-down one. */
+  inputs_truncated: z.boolean().nullish(),
+  outputs_truncated: z.boolean().nullish(),
+  process_data_truncated: z.boolean().nullish(),
   status: z.string(),
   error: z.string().nullish(),
   elapsed_time: decimalSchema.nullish(),
@@ -148,6 +159,16 @@ export const appInfoSchema = z.object({
   author_name: z.string().nullish(),
 });
 
+/** `GET /v1/parameters`: only the upload feature is read (1.x `{enabled, …}` or `{}`; 0.x `{image: {enabled}}`). */
+export const appParametersSchema = z
+  .object({
+    file_upload: z
+      .object({ enabled: z.boolean().nullish(), image: z.object({ enabled: z.boolean().nullish() }).loose().nullish() })
+      .loose()
+      .nullish(),
+  })
+  .loose();
+
 export const errorEnvelopeSchema = z.object({
   code: z.string().optional(),
   message: z.unknown().optional(),
@@ -172,5 +193,7 @@ export const collectedRunSchema = z.object({
   detail: runDetailSchema.nullable(),
   nodes: z.array(nodeExecutionSchema).nullable(),
   problems: z.array(z.string()),
+  /** `nodes`: the detail was built from the log item and node executions, not asked for (absent: asked for). */
+  detailFrom: z.literal('nodes').optional(),
 });
 export type CollectedRun = z.infer<typeof collectedRunSchema>;

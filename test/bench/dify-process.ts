@@ -4,7 +4,9 @@ import type { DifyStore, SimulatedLog } from '../../simulator/store';
 
 /**
  * The simulated Dify of the benchmark, in its own process so its store and request handling
- * weigh neither on the worker's memory figure nor on the worker's event loop.
+ * weigh neither on the worker's memory and CPU figures nor on the worker's event loop.
+ * Lean: runs are indexed by id, and requests are counted by kind and then dropped instead of
+ * piling up. It reports its own CPU time, so a saturated simulator shows in the figures.
  * Started by main.ts with the workload in BENCH_DIFY (JSON); talks over the IPC channel.
  */
 
@@ -17,9 +19,13 @@ export interface DifyWorkload {
   appId: string;
   apiToken: string;
   console: { email: string; password: string };
+  /** Whether users attach files: with them, every run's detail is needed (sys.files). */
+  attachments: boolean;
 }
 
-export type DifyProcessMessage = { kind: 'ready'; url: string } | { kind: 'requests'; total: number; byKind: Record<string, number> };
+export type DifyProcessMessage =
+  | { kind: 'ready'; url: string; generatingCpuSeconds: number }
+  | { kind: 'requests'; total: number; byKind: Record<string, number>; cpuSeconds: number; peakRssBytes: number };
 
 function requestKind(path: string): string {
   if (path === '/v1/workflows/logs') return 'log pages';
@@ -28,28 +34,47 @@ function requestKind(path: string): string {
   return 'other';
 }
 
+const cpuSeconds = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+};
+
 async function main(): Promise<void> {
   const workload = JSON.parse(process.env.BENCH_DIFY ?? '{}') as DifyWorkload;
-  const logs: SimulatedLog[] = [...iterateRuns({ date: workload.date, timezone: workload.timezone, runs: workload.runs, days: workload.days, appId: workload.appId, apiToken: workload.apiToken, consoleUser: workload.console })];
+  const logs: SimulatedLog[] = [
+    ...iterateRuns({ date: workload.date, timezone: workload.timezone, runs: workload.runs, days: workload.days, appId: workload.appId, apiToken: workload.apiToken, consoleUser: workload.console, attachments: workload.attachments }),
+  ];
   const store: DifyStore = {
-    apps: [{ id: workload.appId, name: 'Bench app', mode: 'workflow', apiToken: workload.apiToken, status: 'normal', enableApi: true, logs }],
+    apps: [{ id: workload.appId, name: 'Bench app', mode: 'workflow', apiToken: workload.apiToken, status: 'normal', enableApi: true, fileUpload: workload.attachments, logs }],
     consoleUsers: [{ id: '66666666-0000-4000-8000-00000000be0c', name: 'Bench', ...workload.console }],
   };
   const server = await startDifyServer({ store, profile: 'cookie', faults: { latencyMs: workload.latencyMs } });
+  let byKind: Record<string, number> = {};
+  let since = cpuSeconds();
+  const generatingCpuSeconds = since;
+  // Counted and dropped once a second: the recorded requests are the server's only growing state.
+  const tally = (): void => {
+    for (const request of server.requests.splice(0, server.requests.length)) {
+      const kind = requestKind(request.path);
+      byKind[kind] = (byKind[kind] ?? 0) + 1;
+    }
+  };
+  const timer = setInterval(tally, 1000);
   process.on('message', (message: unknown) => {
     if (message === 'requests') {
-      const requests = server.requests;
-      const byKind: Record<string, number> = {};
-      for (const request of requests) byKind[requestKind(request.path)] = (byKind[requestKind(request.path)] ?? 0) + 1;
-      process.send?.({ kind: 'requests', total: requests.length, byKind } satisfies DifyProcessMessage);
+      tally();
+      const total = Object.values(byKind).reduce((sum, count) => sum + count, 0);
+      process.send?.({ kind: 'requests', total, byKind, cpuSeconds: cpuSeconds() - since, peakRssBytes: process.resourceUsage().maxRSS * 1024 } satisfies DifyProcessMessage);
     } else if (message === 'reset') {
-      // Recorded requests are the server's only growing state; counted, they can go.
-      server.requests.splice(0, server.requests.length);
+      tally();
+      byKind = {};
+      since = cpuSeconds();
     } else if (message === 'stop') {
+      clearInterval(timer);
       void server.close().then(() => process.exit(0));
     }
   });
-  process.send?.({ kind: 'ready', url: server.url } satisfies DifyProcessMessage);
+  process.send?.({ kind: 'ready', url: server.url, generatingCpuSeconds } satisfies DifyProcessMessage);
 }
 
 void main();

@@ -1,26 +1,31 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
+import type { temporal } from '@temporalio/proto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadSettings } from '../../config/load';
 import { prepareReport, startReport } from '../../client/report';
-import { createWorker } from '../../worker/worker';
-import { startTemporal, workflowBundle } from '../helpers/temporal';
+import { startTemporal } from '../helpers/temporal';
 import type { DifyProcessMessage, DifyWorkload } from './dify-process';
 import { runPredecessor } from './predecessor';
+import { childrenOf, cpuSecondsOf, peakRssOf } from './process-stats';
 
 /**
- * `npm run bench`: the whole pipeline — a real Temporal dev server, the worker in this
- * process, the simulated Dify in a child process with a fixed latency per request — over N
- * generated runs with details and node executions, then the predecessor's strategy
- * (sequential, detail then nodes per run) against the same Dify, and the figures of both.
+ * `npm run bench`: the whole pipeline as it runs in production — a real Temporal dev server,
+ * the worker as its own process from the compiled JavaScript with the prebuilt workflow
+ * bundle (`npm run build`), the simulated Dify in a third process with a fixed latency per
+ * request — over N generated runs at level `nodes`; then the predecessor's strategy
+ * (sequential, detail then nodes per run) against the same Dify. CPU and peak memory are
+ * read from /proc for each process, so every figure comes from this one run.
  *
  *   npm run bench -- --runs 20000 --latency 20 --concurrency 8 --days 7
- *   BENCH_RUNS=2000 npm run bench
+ *   npm run bench -- --runs 2000 --profile      # the worker writes a .cpuprofile
  */
 
 const { values: flags } = parseArgs({
@@ -30,9 +35,14 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string', default: process.env.BENCH_CONCURRENCY ?? '8' },
     days: { type: 'string', default: process.env.BENCH_DAYS ?? '7' },
     'predecessor-runs': { type: 'string', default: process.env.BENCH_PREDECESSOR_RUNS ?? '500' },
+    attachments: { type: 'boolean', default: process.env.BENCH_ATTACHMENTS === '1' },
+    profile: { type: 'boolean', default: false },
   },
 });
 
+const ROOT = path.resolve(__dirname, '..', '..');
+const WORKER_MAIN = path.join(ROOT, 'dist', 'client', 'main.js');
+const WORKFLOW_BUNDLE = path.join(ROOT, 'dist', 'workflow-bundle.js');
 const RUNS = Number(flags.runs);
 const LATENCY_MS = Number(flags.latency);
 const CONCURRENCY = Number(flags.concurrency);
@@ -49,9 +59,12 @@ const WORKLOAD: DifyWorkload = {
   appId: '3f5e0c1a-0000-4000-8000-00000000be0c',
   apiToken: 'app-BenchServiceKey000000001',
   console: { email: 'bench@example.com', password: 'BenchPassw0rd1' },
+  attachments: flags.attachments,
 };
 
-function startDify(): Promise<{ child: ChildProcess; url: string }> {
+type RequestsMessage = Extract<DifyProcessMessage, { kind: 'requests' }>;
+
+function startDify(): Promise<{ child: ChildProcess; url: string; generatingCpuSeconds: number }> {
   const child = fork(path.join(__dirname, 'dify-process.ts'), [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, BENCH_DIFY: JSON.stringify(WORKLOAD) },
@@ -61,12 +74,12 @@ function startDify(): Promise<{ child: ChildProcess; url: string }> {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`simulated Dify exited with ${code}`)));
     child.on('message', (message: DifyProcessMessage) => {
-      if (message.kind === 'ready') resolve({ child, url: message.url });
+      if (message.kind === 'ready') resolve({ child, url: message.url, generatingCpuSeconds: message.generatingCpuSeconds });
     });
   });
 }
 
-function requestCounts(child: ChildProcess): Promise<Extract<DifyProcessMessage, { kind: 'requests' }>> {
+function ask(child: ChildProcess): Promise<RequestsMessage> {
   return new Promise((resolve) => {
     const listener = (message: DifyProcessMessage): void => {
       if (message.kind !== 'requests') return;
@@ -78,24 +91,52 @@ function requestCounts(child: ChildProcess): Promise<Extract<DifyProcessMessage,
   });
 }
 
-/** Peak resident set size of this process (the worker's), sampled every 50 ms. */
-function sampleRss(): { stop: () => number } {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 50);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage().rss);
-    },
-  };
+/** The worker as production runs it: `node dist/client/main.js worker`, prebuilt bundle, settings from the environment. */
+function startWorker(env: Record<string, string>, profileDir: string | undefined): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), WORKER_MAIN, 'worker'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: WORKFLOW_BUNDLE },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code} before polling`)));
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      if (/polling task queue/i.test(line)) resolve(child);
+    });
+  });
+}
+
+function stopWorker(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const fixed = (value: number, digits = 1): string => value.toFixed(digits);
+const seconds = (time: { seconds?: unknown; nanos?: number | null } | null | undefined): number => Number(time?.seconds ?? 0) + (time?.nanos ?? 0) / 1e9;
 
-async function historyFigures(env: TestWorkflowEnvironment, workflowId: string): Promise<{ parentEvents: number; parentBytes: number; children: number; childEventsMax: number; totalEvents: number; totalBytes: number }> {
+/** Wall time of each named activity of a history, scheduled to completed. */
+function activitySeconds(history: temporal.api.history.v1.IHistory): Map<string, number> {
+  const scheduled = new Map<number, { name: string; at: number }>();
+  const result = new Map<string, number>();
+  for (const event of history.events ?? []) {
+    const id = Number(event.eventId);
+    const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name) scheduled.set(id, { name, at: seconds(event.eventTime) });
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed) {
+      const start = scheduled.get(Number(completed.scheduledEventId));
+      if (start) result.set(start.name, (result.get(start.name) ?? 0) + seconds(event.eventTime) - start.at);
+    }
+  }
+  return result;
+}
+
+async function historyFigures(env: TestWorkflowEnvironment, workflowId: string): Promise<{ parentEvents: number; parentBytes: number; children: number; childEventsMax: number; totalEvents: number; totalBytes: number; renderSeconds: number }> {
   const parent = await env.client.workflow.getHandle(workflowId).fetchHistory();
   const parentEvents = parent.events?.length ?? 0;
   const parentBytes = Buffer.byteLength(historyToJSON(parent));
@@ -113,16 +154,26 @@ async function historyFigures(env: TestWorkflowEnvironment, workflowId: string):
     totalEvents += events;
     totalBytes += Buffer.byteLength(historyToJSON(child));
   }
-  return { parentEvents, parentBytes, children: childIds.length, childEventsMax, totalEvents, totalBytes };
+  return { parentEvents, parentBytes, children: childIds.length, childEventsMax, totalEvents, totalBytes, renderSeconds: activitySeconds(parent).get('renderReports') ?? 0 };
+}
+
+/** CPU seconds of this process's other children (the Temporal dev server), if any. */
+function temporalServerCpu(): number {
+  return childrenOf(process.pid)
+    .filter((child) => /temporal/.test(child.command))
+    .reduce((sum, child) => sum + cpuSecondsOf(child.pid), 0);
 }
 
 async function main(): Promise<void> {
-  console.log(`Difyscope bench: ${RUNS} runs over ${DAYS} day(s), level nodes, ${LATENCY_MS} ms per Dify request, DIFY_CONCURRENCY=${CONCURRENCY}`);
+  if (!existsSync(WORKER_MAIN) || !existsSync(WORKFLOW_BUNDLE)) throw new Error('the bench runs the compiled worker: run `npm run build` first (`npm run bench` does)');
+  console.log(`Difyscope bench: ${RUNS} runs over ${DAYS} day(s), level nodes, ${LATENCY_MS} ms per Dify request, DIFY_CONCURRENCY=${CONCURRENCY}, ${WORKLOAD.attachments ? 'an app whose users attach files' : 'an app without file uploads'}`);
   const env = await startTemporal();
   const dify = await startDify();
   const outputDir = await mkdtemp(path.join(tmpdir(), 'difyscope-bench-'));
+  const profileDir = flags.profile ? await mkdtemp(path.join(tmpdir(), 'difyscope-bench-profile-')) : undefined;
+  let worker: ChildProcess | undefined;
   try {
-    const settings = loadSettings({
+    const workerEnv: Record<string, string> = {
       DIFY_BASE_URL: dify.url,
       DIFY_API_TOKEN: WORKLOAD.apiToken,
       DIFY_APP_ID: WORKLOAD.appId,
@@ -132,53 +183,68 @@ async function main(): Promise<void> {
       APP_KEY: 'bench',
       REPORT_TIMEZONE: TIMEZONE,
       OUTPUT_DIR: outputDir,
+      TEMPORAL_ADDRESS: env.address,
       TEMPORAL_TASK_QUEUE: `bench-${process.pid}`,
       LOG_LEVEL: 'warn',
-    });
-    const worker = await createWorker({ settings, connection: env.nativeConnection, workflowBundle: await workflowBundle() });
+    };
+    const settings = loadSettings(workerEnv);
+    worker = await startWorker(workerEnv, profileDir);
+    const workerPid = worker.pid ?? 0;
     const to = DateTime.fromISO(START_DATE).plus({ days: DAYS - 1 }).toISODate() ?? START_DATE;
 
-    const rss = sampleRss();
+    dify.child.send('reset');
+    const workerCpuBefore = cpuSecondsOf(workerPid);
+    const temporalCpuBefore = temporalServerCpu();
     const started = Date.now();
-    const summary = await worker.runUntil(async () => {
-      const prepared = prepareReport(settings, { from: START_DATE, to });
-      const handle = await startReport(env.client, settings, prepared);
-      return handle.result();
-    });
-    const seconds = (Date.now() - started) / 1000;
-    const peakRss = rss.stop();
-    const requests = await requestCounts(dify.child);
-    const history = await historyFigures(env, prepareReport(settings, { from: START_DATE, to }).workflowId);
+    const prepared = prepareReport(settings, { from: START_DATE, to });
+    const summary = await (await startReport(env.client, settings, prepared)).result();
+    const wall = (Date.now() - started) / 1000;
+    const workerCpu = cpuSecondsOf(workerPid) - workerCpuBefore;
+    const temporalCpu = temporalServerCpu() - temporalCpuBefore;
+    const workerPeakRss = peakRssOf(workerPid);
+    const requests = await ask(dify.child);
+    const history = await historyFigures(env, prepared.workflowId);
+    await stopWorker(worker);
+    worker = undefined;
 
     dify.child.send('reset');
     const predecessor = await runPredecessor({ baseUrl: dify.url, apiToken: WORKLOAD.apiToken, appId: WORKLOAD.appId, console: WORKLOAD.console, from: summary.window.from, to: summary.window.to, runs: PREDECESSOR_RUNS });
 
     const ideal = CONCURRENCY / (LATENCY_MS / 1000);
-    const requestsPerSecond = requests.total / seconds;
-    const runsPerSecond = summary.runs / seconds;
+    const collectSeconds = wall - history.renderSeconds;
+    const requestsPerRun = requests.total / summary.runs;
+    const runsPerSecond = summary.runs / wall;
+    const predecessorRunsPerSecond = predecessor.runs / predecessor.seconds;
+    const kinds = Object.entries(requests.byKind).map(([kind, count]) => `${count} ${kind}`).join(', ');
     const lines = [
       '',
       `Difyscope (${summary.runs} runs, ${summary.completeness.line})`,
-      `  wall time                 ${fixed(seconds)} s (whole report: plan, collect, render, files)`,
-      `  runs/s                    ${fixed(runsPerSecond)}`,
-      `  requests                  ${requests.total} (${Object.entries(requests.byKind).map(([kind, count]) => `${count} ${kind}`).join(', ')})`,
-      `  requests/s                ${fixed(requestsPerSecond)}`,
-      `  ideal requests/s          ${fixed(ideal)} (concurrency ${CONCURRENCY} ÷ ${LATENCY_MS} ms)`,
-      `  achieved / ideal          ${fixed((requestsPerSecond / ideal) * 100)} %`,
-      `  peak RSS (worker process) ${mb(peakRss)}`,
-      `  history, parent           ${history.parentEvents} events, ${history.parentBytes} bytes (historyToJSON)`,
-      `  history, shards           ${history.children} child workflows, at most ${history.childEventsMax} events each; ${history.totalEvents} events, ${history.totalBytes} bytes in all`,
+      `  wall time                    ${fixed(wall)} s for the whole report (${fixed(collectSeconds)} s collecting, ${fixed(history.renderSeconds)} s rendering)`,
+      `  runs/s                       ${fixed(runsPerSecond)}`,
+      `  requests                     ${requests.total} (${kinds})`,
+      `  requests per run             ${fixed(requestsPerRun, 3)}`,
+      `  requests/s while collecting  ${fixed(requests.total / collectSeconds)} of an ideal ${fixed(ideal)} (concurrency ${CONCURRENCY} ÷ ${LATENCY_MS} ms): ${fixed((requests.total / collectSeconds / ideal) * 100)} %`,
+      `  requests/s, whole report     ${fixed(requests.total / wall)}: ${fixed((requests.total / wall / ideal) * 100)} % of the ideal`,
+      `  rendering                    ${fixed((history.renderSeconds / summary.runs) * 100_000, 2)} s per 100,000 runs`,
+      `  worker CPU                   ${fixed(workerCpu, 2)} s: ${fixed((workerCpu / summary.runs) * 1000, 2)} CPU-s per 1,000 runs`,
+      `  worker peak RSS              ${mb(workerPeakRss)} (VmHWM of the worker process)`,
+      `  simulated Dify CPU           ${fixed(requests.cpuSeconds, 2)} s while serving (${fixed((requests.cpuSeconds / wall) * 100)} % of a core; ${fixed(dify.generatingCpuSeconds, 1)} s generating the runs before), peak RSS ${mb(requests.peakRssBytes)}`,
+      `  Temporal dev server CPU      ${fixed(temporalCpu, 2)} s`,
+      `  history, parent              ${history.parentEvents} events, ${history.parentBytes} bytes (historyToJSON)`,
+      `  history, shards              ${history.children} child workflows, at most ${history.childEventsMax} events each; ${history.totalEvents} events, ${history.totalBytes} bytes in all`,
       '',
-      `Predecessor strategy (sequential, detail then nodes per run; ${predecessor.runs} runs sampled)`,
-      `  wall time                 ${fixed(predecessor.seconds)} s`,
-      `  runs/s                    ${fixed(predecessor.runs / predecessor.seconds)}`,
-      `  requests/s                ${fixed(predecessor.requests / predecessor.seconds)}`,
-      `  projected for ${summary.runs} runs ${fixed((summary.runs / predecessor.runs) * predecessor.seconds)} s`,
+      `Predecessor strategy (sequential, detail then nodes per run; ${predecessor.runs} runs sampled, same Dify)`,
+      `  wall time                    ${fixed(predecessor.seconds)} s`,
+      `  runs/s                       ${fixed(predecessorRunsPerSecond)}`,
+      `  requests/s                   ${fixed(predecessor.requests / predecessor.seconds)}`,
+      `  projected for ${summary.runs} runs  ${fixed(summary.runs / predecessorRunsPerSecond)} s`,
       '',
-      `Speed-up (runs/s, Difyscope ÷ predecessor): ${fixed(runsPerSecond / (predecessor.runs / predecessor.seconds))}×`,
+      `Speed-up (runs/s, Difyscope's whole report ÷ predecessor): ${fixed(runsPerSecond / predecessorRunsPerSecond)}×`,
+      ...(profileDir ? [`Worker CPU profile in ${profileDir}`] : []),
     ];
     console.log(lines.join('\n'));
   } finally {
+    if (worker) await stopWorker(worker);
     dify.child.send('stop');
     await env.teardown();
     await rm(outputDir, { recursive: true, force: true });
