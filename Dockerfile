@@ -1,11 +1,13 @@
 # The Difyscope worker. Build: docker build -t difyscope-worker .
-# Stage 1 prebuilds the workflow bundle; stage 2 carries production dependencies only.
+# Stage 1 compiles the TypeScript and prebuilds the workflow bundle (`npm run build`); stage 2
+# carries production dependencies and the compiled JavaScript only: nothing is compiled or
+# bundled at run time.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx tsx scripts/build-bundle.ts dist/workflow-bundle.js
+RUN npm run build
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
@@ -18,14 +20,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
-COPY activities ./activities
-COPY client ./client
-COPY common ./common
-COPY config ./config
-COPY reports ./reports
-COPY simulator ./simulator
-COPY worker ./worker
-COPY workflows ./workflows
 RUN mkdir -p /data/outputs && chown -R node:node /data
 USER node
 VOLUME ["/data/outputs"]

@@ -10,18 +10,25 @@ import type { ChatCollection, Completeness, DetailCollection, LogCollection, Rep
 import type { AppConfig } from '../config/load';
 import { Accumulator, csvText, prepareRecord, QaRows, reportFiles, runsHeader, runsRow, type EarlierUsers, type ReportContext, type ReportFigures } from '../reports';
 import { completenessText } from '../reports/completeness';
+import { forPerRunSheets } from '../reports/qa';
 import { redactionFrom } from '../reports/redact';
 import { LOOKBACK_PERIODS, parseUsersFile, USERS_FILE, usersFileContent } from '../reports/user-history';
 import { previousWindow } from '../workflows/window';
 import { collectedMessageSchema } from './dify/chat-api';
-import { collectedRunSchema } from './dify/schemas';
+import type { CollectedRun } from './dify/schemas';
 import { earlierReports, type EarlierReportFile } from './earlier-reports';
-
-/** A raw record: a chat app's message or a workflow run. */
-const collectedRecordSchema = z.union([collectedMessageSchema, collectedRunSchema]);
 import { RecordSorter } from './render-sort';
 import { applyModes, DEFAULT_FOLDER_MODE, ensureFolder, readNdjsonGz, removeFolder, replaceFolder, resolveInside, StorageError, writeFileAtomic } from './storage';
 import { beatEvery } from './activity-context';
+
+/**
+ * A raw record: a chat app's message (validated) or a workflow run. Workflow runs were written
+ * by collection from Dify's validated answers a moment ago and are many, with every node
+ * execution: they are not validated again.
+ */
+function collectedRecord(value: unknown): CollectedRun | z.infer<typeof collectedMessageSchema> {
+  return typeof value === 'object' && value !== null && 'log' in value ? (value as CollectedRun) : collectedMessageSchema.parse(value);
+}
 
 /** The completeness statement every report format and notification repeats. */
 export function assessCompleteness(plan: ReportPlan, logs: LogCollection, details: DetailCollection): Completeness {
@@ -250,9 +257,9 @@ export async function renderReportFolder(
     const alive = beatEvery(500);
     for await (const value of readNdjsonGz(resolveInside(outputDir, details.file))) {
       alive();
-      const record = prepareRecord(collectedRecordSchema.parse(value), ctx);
+      const record = prepareRecord(collectedRecord(value), ctx);
       accumulator.add(record);
-      if (perRunSheets) await sorter.add(record);
+      if (perRunSheets) await sorter.add(forPerRunSheets(record));
     }
     const aggregates = accumulator.finish();
     figures = aggregates.figures;

@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where `scripts/ensure-temporal.mjs` records the binary it found or installed. */
-export const RECORDED_CLI_PATH = path.resolve(__dirname, '..', '.difyscope', 'temporal-cli-path');
+/** The project folder, from the TypeScript (client/) or the compiled JavaScript (dist/client/). */
+const PROJECT_ROOT = path.resolve(__dirname, path.basename(path.dirname(__dirname)) === 'dist' ? '../..' : '..');
+export const RECORDED_CLI_PATH = path.join(PROJECT_ROOT, '.difyscope', 'temporal-cli-path');
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {

@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,8 @@ const { values: flags } = parseArgs({
     'predecessor-runs': { type: 'string', default: process.env.BENCH_PREDECESSOR_RUNS ?? '500' },
     attachments: { type: 'boolean', default: process.env.BENCH_ATTACHMENTS === '1' },
     profile: { type: 'boolean', default: false },
+    /** Extra Node options for the worker process (e.g. `--max-old-space-size=256`). */
+    'worker-node-options': { type: 'string', default: process.env.BENCH_WORKER_NODE_OPTIONS ?? '' },
   },
 });
 
@@ -94,7 +96,7 @@ function ask(child: ChildProcess): Promise<RequestsMessage> {
 /** The worker as production runs it: `node dist/client/main.js worker`, prebuilt bundle, settings from the environment. */
 function startWorker(env: Record<string, string>, profileDir: string | undefined): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), WORKER_MAIN, 'worker'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: WORKFLOW_BUNDLE },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: WORKFLOW_BUNDLE, NODE_OPTIONS: flags['worker-node-options'] },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -119,10 +121,10 @@ const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const fixed = (value: number, digits = 1): string => value.toFixed(digits);
 const seconds = (time: { seconds?: unknown; nanos?: number | null } | null | undefined): number => Number(time?.seconds ?? 0) + (time?.nanos ?? 0) / 1e9;
 
-/** Wall time of each named activity of a history, scheduled to completed. */
-function activitySeconds(history: temporal.api.history.v1.IHistory): Map<string, number> {
+/** When each named activity of a history was scheduled and how long it took to complete (epoch seconds, seconds). */
+function activityTimes(history: temporal.api.history.v1.IHistory): Map<string, { at: number; seconds: number }> {
   const scheduled = new Map<number, { name: string; at: number }>();
-  const result = new Map<string, number>();
+  const result = new Map<string, { at: number; seconds: number }>();
   for (const event of history.events ?? []) {
     const id = Number(event.eventId);
     const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
@@ -130,13 +132,35 @@ function activitySeconds(history: temporal.api.history.v1.IHistory): Map<string,
     const completed = event.activityTaskCompletedEventAttributes;
     if (completed) {
       const start = scheduled.get(Number(completed.scheduledEventId));
-      if (start) result.set(start.name, (result.get(start.name) ?? 0) + seconds(event.eventTime) - start.at);
+      if (start) result.set(start.name, { at: start.at, seconds: seconds(event.eventTime) - start.at });
     }
   }
   return result;
 }
 
-async function historyFigures(env: TestWorkflowEnvironment, workflowId: string): Promise<{ parentEvents: number; parentBytes: number; children: number; childEventsMax: number; totalEvents: number; totalBytes: number; renderSeconds: number }> {
+/** Resident set size of a process, sampled every 100 ms: the peak before and after a moment. */
+function sampleRss(pid: number): { stop: (split: number) => { before: number; after: number } } {
+  const samples: { at: number; rss: number }[] = [];
+  const read = (): void => {
+    try {
+      const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match) samples.push({ at: Date.now() / 1000, rss: Number(match[1]) * 1024 });
+    } catch {
+      // The process is gone.
+    }
+  };
+  const timer = setInterval(read, 100);
+  return {
+    stop: (split) => {
+      clearInterval(timer);
+      read();
+      const peak = (list: typeof samples): number => list.reduce((max, sample) => Math.max(max, sample.rss), 0);
+      return { before: peak(samples.filter((sample) => sample.at < split)), after: peak(samples.filter((sample) => sample.at >= split)) };
+    },
+  };
+}
+
+async function historyFigures(env: TestWorkflowEnvironment, workflowId: string): Promise<{ parentEvents: number; parentBytes: number; children: number; childEventsMax: number; totalEvents: number; totalBytes: number; renderSeconds: number; renderAt: number }> {
   const parent = await env.client.workflow.getHandle(workflowId).fetchHistory();
   const parentEvents = parent.events?.length ?? 0;
   const parentBytes = Buffer.byteLength(historyToJSON(parent));
@@ -154,7 +178,8 @@ async function historyFigures(env: TestWorkflowEnvironment, workflowId: string):
     totalEvents += events;
     totalBytes += Buffer.byteLength(historyToJSON(child));
   }
-  return { parentEvents, parentBytes, children: childIds.length, childEventsMax, totalEvents, totalBytes, renderSeconds: activitySeconds(parent).get('renderReports') ?? 0 };
+  const render = activityTimes(parent).get('renderReports');
+  return { parentEvents, parentBytes, children: childIds.length, childEventsMax, totalEvents, totalBytes, renderSeconds: render?.seconds ?? 0, renderAt: render?.at ?? 0 };
 }
 
 /** CPU seconds of this process's other children (the Temporal dev server), if any. */
@@ -166,7 +191,8 @@ function temporalServerCpu(): number {
 
 async function main(): Promise<void> {
   if (!existsSync(WORKER_MAIN) || !existsSync(WORKFLOW_BUNDLE)) throw new Error('the bench runs the compiled worker: run `npm run build` first (`npm run bench` does)');
-  console.log(`Difyscope bench: ${RUNS} runs over ${DAYS} day(s), level nodes, ${LATENCY_MS} ms per Dify request, DIFY_CONCURRENCY=${CONCURRENCY}, ${WORKLOAD.attachments ? 'an app whose users attach files' : 'an app without file uploads'}`);
+  const nodeOptions = flags['worker-node-options'] ? `; worker NODE_OPTIONS=${flags['worker-node-options']}` : '';
+  console.log(`Difyscope bench: ${RUNS} runs over ${DAYS} day(s), level nodes, ${LATENCY_MS} ms per Dify request, DIFY_CONCURRENCY=${CONCURRENCY}, ${WORKLOAD.attachments ? 'an app whose users attach files' : 'an app without file uploads'}${nodeOptions}`);
   const env = await startTemporal();
   const dify = await startDify();
   const outputDir = await mkdtemp(path.join(tmpdir(), 'difyscope-bench-'));
@@ -193,6 +219,8 @@ async function main(): Promise<void> {
     const to = DateTime.fromISO(START_DATE).plus({ days: DAYS - 1 }).toISODate() ?? START_DATE;
 
     dify.child.send('reset');
+    const workerRssAtStart = peakRssOf(workerPid);
+    const rss = sampleRss(workerPid);
     const workerCpuBefore = cpuSecondsOf(workerPid);
     const temporalCpuBefore = temporalServerCpu();
     const started = Date.now();
@@ -204,6 +232,7 @@ async function main(): Promise<void> {
     const workerPeakRss = peakRssOf(workerPid);
     const requests = await ask(dify.child);
     const history = await historyFigures(env, prepared.workflowId);
+    const rssPhases = rss.stop(history.renderAt);
     await stopWorker(worker);
     worker = undefined;
 
@@ -227,7 +256,7 @@ async function main(): Promise<void> {
       `  requests/s, whole report     ${fixed(requests.total / wall)}: ${fixed((requests.total / wall / ideal) * 100)} % of the ideal`,
       `  rendering                    ${fixed((history.renderSeconds / summary.runs) * 100_000, 2)} s per 100,000 runs`,
       `  worker CPU                   ${fixed(workerCpu, 2)} s: ${fixed((workerCpu / summary.runs) * 1000, 2)} CPU-s per 1,000 runs`,
-      `  worker peak RSS              ${mb(workerPeakRss)} (VmHWM of the worker process)`,
+      `  worker peak RSS              ${mb(workerPeakRss)} (VmHWM of the worker process; ${mb(workerRssAtStart)} once polling, ${mb(rssPhases.before)} collecting, ${mb(rssPhases.after)} rendering)`,
       `  simulated Dify CPU           ${fixed(requests.cpuSeconds, 2)} s while serving (${fixed((requests.cpuSeconds / wall) * 100)} % of a core; ${fixed(dify.generatingCpuSeconds, 1)} s generating the runs before), peak RSS ${mb(requests.peakRssBytes)}`,
       `  Temporal dev server CPU      ${fixed(temporalCpu, 2)} s`,
       `  history, parent              ${history.parentEvents} events, ${history.parentBytes} bytes (historyToJSON)`,
