@@ -18,11 +18,13 @@ const CHUNK_SIZE = 250;
 /** Chunks collected ahead of the last one written, so one slow run cannot let memory grow. */
 const CHUNKS_AHEAD = 3;
 
-/** What a retried attempt resumes from: the chunks safely on disk. */
+/**
+ * What a retried attempt resumes from: the chunks safely on disk. Sent when a chunk is saved;
+ * between chunks the activity's keep-alive heartbeats repeat it (see liveness.ts), which is
+ * also how a cancellation reaches the attempt.
+ */
 interface DetailProgress {
   chunksDone: number;
-  /** Runs finished in this attempt so far (liveness only). */
-  runsDone?: number;
 }
 
 interface ChunkCounts {
@@ -185,8 +187,6 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
   const open = new Map<number, OpenChunk>();
   let writtenUpTo = chunksDone;
   let writing: Promise<void> = Promise.resolve();
-  let runsDone = 0;
-  let lastBeat = 0;
   let waitingForRoom: (() => void) | undefined;
   /** Set when a lane failed: the others take no more runs. */
   let failed = false;
@@ -218,7 +218,7 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
           throw error;
         }
         chunksDone = index + 1;
-        heartbeat({ chunksDone, runsDone } satisfies DetailProgress);
+        heartbeat({ chunksDone } satisfies DetailProgress);
         wake();
       });
     }
@@ -277,11 +277,6 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
       const chunk = chunkOf(work.chunk);
       chunk.runs[work.slot] = await collectRun(dify, work.record, plan.level, derive, chunk.counts);
       chunk.finished += 1;
-      runsDone += 1;
-      if (Date.now() - lastBeat >= 1000) {
-        lastBeat = Date.now();
-        heartbeat({ chunksDone, runsDone } satisfies DetailProgress);
-      }
       writeReady();
     }
   };
