@@ -1,11 +1,13 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
-import type { Progress, ReportRequest, ReportSummary } from '../common/contracts';
+import type { ReportRequest, ReportSummary } from '../common/contracts';
 import { collectLevelSchema, localeSchema, reportFormatSchema } from '../config/schema';
 import { findApp, type Settings } from '../config/load';
-import { progressQuery, reportWorkflow } from '../workflows';
+import { reportWorkflow } from '../workflows';
 import { checkRangeDates, rangeWindow, type ReportWindow } from '../workflows/window';
 import { UsageError } from './errors';
+import { readLiveProgress } from './live-progress';
+import { ProgressDisplay } from './progress-display';
 
 export interface ReportCommandOptions {
   from: string;
@@ -84,42 +86,23 @@ export class ReportFailedError extends Error {
   }
 }
 
-function describeProgress(progress: Progress): string {
-  switch (progress.phase) {
-    case 'collecting-logs':
-      return 'collecting logs';
-    case 'collecting-details':
-      return `collecting details of ${progress.logsFetched} runs`;
-    case 'rendering':
-      return `rendering reports (${progress.logsFetched} runs)`;
-    default:
-      return progress.phase;
-  }
-}
-
-/** Prints progress until the workflow ends: one line per change, or a live line on a terminal. */
+/** Shows progress until the workflow ends: a bar on a terminal, plain lines elsewhere (progress-display.ts). */
 export async function followReport(handle: WorkflowHandle<typeof reportWorkflow>, write: (line: string) => void, isTty: boolean): Promise<ReportSummary> {
   const result = handle.result();
   let finished = false;
   void result.finally(() => {
     finished = true;
   }).catch(() => undefined);
-  let last = '';
+  const display = new ProgressDisplay(isTty, write);
   while (!finished) {
     try {
-      const progress = await handle.query(progressQuery);
-      const line = describeProgress(progress);
-      if (line !== last) {
-        if (isTty) process.stdout.write(`\r\x1b[K${line}`);
-        else write(line);
-        last = line;
-      }
+      display.update(await readLiveProgress(handle.client, handle.workflowId));
     } catch {
       // The worker may not have picked the workflow up yet; keep waiting for the result.
     }
     await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
   }
-  if (isTty) process.stdout.write('\r\x1b[K');
+  display.stop(await readLiveProgress(handle.client, handle.workflowId).catch(() => undefined));
   try {
     return await result;
   } catch (error) {

@@ -1,6 +1,8 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { progressQuery } from '../workflows';
+import { readLiveProgress } from './live-progress';
+import { progressLine } from './progress-display';
 import { failureReason } from './report';
 
 /** Statuses of a run that ended without a result. */
@@ -66,6 +68,18 @@ export async function statusReport(client: Client, workflowId: string): Promise<
   } catch {
     if (!failed) lines.push('  progress: not available (no worker has run this workflow yet)');
   }
-  if (status === 'RUNNING') lines.push(...(await runningLines(client, description)));
+  if (status === 'RUNNING') {
+    // The same figures as the report's progress bar; the rate is over the run's life so far.
+    try {
+      const live = await readLiveProgress(client.workflow, workflowId);
+      const seconds = Math.max(1, (Date.now() - description.startTime.getTime()) / 1000);
+      const perRun = live.runsDone > 0 ? seconds / live.runsDone : null;
+      const eta = perRun !== null && live.runsExpected !== null ? (live.runsExpected - live.runsDone) * perRun : null;
+      lines.push(`  progress: ${progressLine(live, live.requests / seconds, eta)}`);
+    } catch {
+      // No progress to read yet: the phase lines above say as much.
+    }
+    lines.push(...(await runningLines(client, description)));
+  }
   return { lines, failed };
 }

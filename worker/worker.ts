@@ -46,6 +46,9 @@ export async function createWorker({ settings, connection, workflowBundle, creat
     dataConverter: dataConverterFor(settings),
     // Bounded so one large window cannot starve the others of Dify connections.
     maxConcurrentActivityTaskExecutions: 8,
+    // Heartbeat details are the live counts `report` and `status` show; the SDK's default
+    // would pass them on to the server once a minute.
+    maxHeartbeatThrottleInterval: '2 seconds',
     // On shutdown, activities still running after the grace time are cancelled (their HTTP
     // requests and waits end at once); the force time bounds the whole stop even so.
     shutdownGraceTime: '20 seconds',
