@@ -272,7 +272,8 @@ describe('collection under Dify faults, on a real Temporal server', () => {
       started.map((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId),
       ['2025-02-26', '2025-02-27', '2025-02-28', '2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04'].map((day) => `range/support/2025-02-26_2025-03-04/shard-${day}`),
     );
-    assert.ok((history.events?.length ?? 0) < 80, `${history.events?.length} events in the parent`);
+    // Bounded by the shard count, not the runs; each versioned change (patched()) adds a marker and a search-attribute update.
+    assert.ok((history.events?.length ?? 0) < 100, `${history.events?.length} events in the parent`);
     const bytes = historyToJSON(history).length;
     assert.ok(bytes < 120_000, `${bytes} bytes of parent history`);
   });

@@ -91,6 +91,9 @@ describe('schedules on a real Temporal server', () => {
     assert.ok(described.includes('  when: 07:30 on MONDAY,TUESDAY,WEDNESDAY,THURSDAY,FRIDAY,SATURDAY,SUNDAY'), described.join('\n'));
     assert.ok(described.includes('  timezone: Asia/Shanghai'));
     assert.ok(described.includes('  overlap: BUFFER_ALL, catch-up window: 168 h'));
+    // A stuck period ends before the next is due instead of holding the BUFFER_ALL queue.
+    const action = (await env.client.schedule.getHandle(scheduleId('support', 'daily')).describe()).action;
+    assert.equal(action.type === 'startWorkflow' ? action.workflowRunTimeout : undefined, 20 * 3_600_000);
     const ids: string[] = [];
     for await (const schedule of env.client.schedule.list()) ids.push(schedule.scheduleId);
     assert.deepEqual(ids.sort(), ['difyscope/support/daily', 'difyscope/support/weekly']);

@@ -269,4 +269,42 @@ describe('the worker process killed mid-report', () => {
     await worker.kill();
     worker = undefined;
   });
+
+  it('SIGTERM mid-request: after the grace time the step is cancelled, the worker exits 0, the next one completes the report', { timeout: 240_000 }, async () => {
+    const queue = uniqueTaskQueue('sigterm');
+    const workerEnv = {
+      ...fixtureEnv(dify.url),
+      APP_KEY: 'support',
+      REPORT_TIMEZONE: 'UTC',
+      OUTPUT_DIR: path.join(workDir, 'sigterm'),
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_TASK_QUEUE: queue,
+      ACTIVITY_HEARTBEAT_TIMEOUT: HEARTBEAT_TIMEOUT,
+      WORKFLOW_BUNDLE_PATH: bundle,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+    };
+    worker = startCli(['worker'], workerEnv, workDir);
+    await worker.waitFor(/Worker polling task queue/);
+    const start = dify.requests.length;
+    const logsSince = (): RecordedRequest[] => dify.requests.slice(start).filter(isLogs);
+    dify.hold((request) => isLogs(request) && logsSince().length > 1);
+    const handle = await env.client.workflow.start(reportWorkflow, { taskQueue: queue, workflowId: 'sigterm/2025-03-12', args: [{ app: 'support', from: '2025-03-12', to: '2025-03-12', level: 'logs' }] });
+    await until(() => logsSince().length > 1, 'the second log page is asked for');
+
+    worker.child.kill('SIGTERM');
+    // Exit 0 means the shutdown completed: the step handed back when cancelled, before the force time.
+    assert.equal(await worker.exited, 0, worker.output());
+    dify.release();
+    const held = logsSince()[1];
+    assert.equal(held?.status, 0, 'the cancelled request was never answered');
+
+    worker = startCli(['worker'], workerEnv, workDir);
+    await worker.waitFor(/Worker polling task queue/);
+    const summary = await handle.result();
+    assert.equal(summary.completeness.complete, true, summary.completeness.line);
+    assert.equal(summary.runs, 387);
+    await worker.kill();
+    worker = undefined;
+  });
 });
