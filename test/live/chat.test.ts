@@ -14,6 +14,7 @@ import { loadSettings, type Settings } from '../../config/load';
 import { dailyReportWorkflow } from '../../workflows';
 import { startTemporal, uniqueTaskQueue } from '../helpers/temporal';
 import { startTestWorker, type RunningWorker } from '../helpers/worker';
+import { sharedDir } from './real-dify';
 import { liveDify, type LiveDify, type Seed } from './harness';
 
 /**
@@ -22,7 +23,7 @@ import { liveDify, type LiveDify, type Seed } from './harness';
  * password. Every figure is compared with what seeding recorded.
  */
 
-const TEMPLATES = path.join(__dirname, '..', '..', '..', 'shared', 'seeds', 'templates');
+const TEMPLATES = path.join(sharedDir(), 'seeds', 'templates');
 
 interface ReportJson {
   completeness: { complete: boolean; line: string; fetched: number };

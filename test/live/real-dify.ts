@@ -38,15 +38,20 @@ function originCheckout(): string | undefined {
 }
 
 /**
- * The real-dify launcher folder: REAL_DIFY_DIR, else ../shared/real-dify beside the project
- * root, else beside the checkout this one was cloned from (a CI clone in a temporary folder).
+ * The project's `shared` folder: beside the project root, else beside the checkout this one
+ * was cloned from (a CI clone in a temporary folder has no neighbours of its own).
  */
-export function launcherDir(): string {
-  if (process.env.REAL_DIFY_DIR) return path.resolve(PROJECT_ROOT, process.env.REAL_DIFY_DIR);
-  const beside = (root: string): string => path.resolve(root, '..', 'shared', 'real-dify');
+export function sharedDir(): string {
+  const beside = (root: string): string => path.resolve(root, '..', 'shared');
   const origin = originCheckout();
   const candidates = [beside(PROJECT_ROOT), ...(origin ? [beside(origin)] : [])];
-  return candidates.find((dir) => existsSync(path.join(dir, 'start.sh'))) ?? beside(PROJECT_ROOT);
+  return candidates.find((dir) => existsSync(dir)) ?? beside(PROJECT_ROOT);
+}
+
+/** The real-dify launcher folder: REAL_DIFY_DIR, else `real-dify` in the shared folder. */
+export function launcherDir(): string {
+  if (process.env.REAL_DIFY_DIR) return path.resolve(PROJECT_ROOT, process.env.REAL_DIFY_DIR);
+  return path.join(sharedDir(), 'real-dify');
 }
 
 function launcherScript(name: 'start.sh' | 'stop.sh' | 'seed.py'): string {
