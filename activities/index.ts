@@ -15,6 +15,7 @@ import { SharedFolders } from './store/sync';
 import { currentActivity, withKeepAlive } from './liveness';
 import { earlierFolders, renderReportFolder } from './render';
 import { USERS_FILE } from '../reports/user-history';
+import { TREND_PERIODS } from '../reports/trend';
 import { deliverNotifications, type DeliveryResult } from './notify';
 
 export interface ActivityDependencies {
@@ -85,7 +86,7 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
         if (shared) {
           await shared.pull(plan.workDir);
           // The earlier periods this one compares with, wherever they were rendered.
-          await shared.fetchPublished(plan.previousFolder, ['report.json']);
+          await shared.fetchLatestPublished(`${plan.app}/${plan.window.kind}`, plan.window.label, TREND_PERIODS * 4, ['report.json', USERS_FILE]);
           for (const folder of earlierFolders(plan)) await shared.fetchPublished(folder, [USERS_FILE]);
         }
         const summary = await renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt, { redactionKey: settings.redactionKey, folderMode: settings.outputFileMode });

@@ -129,6 +129,21 @@ export class SharedFolders {
     }
   }
 
+  /**
+   * The latest `limit` published folders under `kindPrefix` (an app's reports of one kind)
+   * whose labels sort before `beforeLabel`: their `names` files copied into the local folder.
+   */
+  async fetchLatestPublished(kindPrefix: string, beforeLabel: string, limit: number, names: readonly string[]): Promise<void> {
+    const labels = (await this.store.list(kindPrefix))
+      .map((object) => object.key.slice(kindPrefix.length + 1).split('/'))
+      .filter((parts) => parts.length === 2 && parts[1] === MANIFEST && (parts[0] ?? '') < beforeLabel)
+      .map((parts) => parts[0] as string)
+      .sort()
+      .reverse()
+      .slice(0, limit);
+    for (const label of labels) await this.fetchPublished(`${kindPrefix}/${label}`, names);
+  }
+
   async remove(prefix: string): Promise<void> {
     await this.store.removeAll(prefix);
     for (const key of [...this.known.keys()]) if (key.startsWith(`${prefix}/`)) this.known.delete(key);
