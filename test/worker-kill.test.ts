@@ -18,6 +18,7 @@ import { bundleFile, pendingHeartbeats, startCli, until, type CliProcess } from 
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
 import { startTestWorker } from './helpers/worker';
+import { recordHistory } from './helpers/history';
 
 /**
  * The worker PROCESS is killed with SIGKILL at five points of real reports (mid-paging,
@@ -244,6 +245,8 @@ describe('the worker process killed mid-report', () => {
       await scenario.resume();
       worker = await startWorker();
       const summary = await handle.result();
+
+      if (process.env.RECORD_HISTORY && scenario.name === 'mid-details') await recordHistory(handle, 'report-worker-killed-mid-details');
 
       const expected = baseline.get(scenario.name);
       assert.ok(expected);
