@@ -1,32 +1,24 @@
-import { Context } from '@temporalio/activity';
+import { currentActivity, keepAlive } from './liveness';
 
 /**
- * Heartbeats and cancellation for code that also runs outside an activity (the render and
- * storage helpers are called directly by tests and tools): inside one they report to Temporal,
- * outside they do nothing.
+ * Heartbeats and cancellation for loops that also run outside an activity (the render and
+ * storage helpers are called directly by tests and tools): inside one they report to
+ * Temporal, outside they do nothing.
  */
-function current(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
-/** Tells Temporal the attempt is alive (and, with details, where a retry should resume). */
-export function beat(details?: unknown): void {
-  const context = current();
-  if (context) context.heartbeat(details);
+/** Tells Temporal the attempt is alive and where a retry should resume. */
+export function beat(details: unknown): void {
+  currentActivity()?.heartbeat(details);
 }
 
 /** Throws the cancellation once the attempt is cancelled (timed out, workflow cancelled, worker shutting down). */
 export function throwIfCancelled(): void {
-  current()?.cancellationSignal.throwIfAborted();
+  currentActivity()?.cancellationSignal.throwIfAborted();
 }
 
 /**
- * Heartbeats every `every` calls, for loops over many records: each heartbeat call is cheap
- * (the SDK throttles what it sends) but not free.
+ * For loops over many records: every `every` calls, ends the attempt if it was cancelled and
+ * heartbeats (repeating the latest resume point, never erasing it).
  */
 export function beatEvery(every: number): () => void {
   let count = 0;
@@ -34,7 +26,7 @@ export function beatEvery(every: number): () => void {
     count += 1;
     if (count % every === 0) {
       throwIfCancelled();
-      beat();
+      keepAlive();
     }
   };
 }
