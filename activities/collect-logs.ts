@@ -48,8 +48,12 @@ export interface LogProgress {
   pass: number;
   /** Cursor: the newest second not yet known to be complete (inclusive). */
   before: number;
-  /** Cursor: a second with more runs than a page, paged on its own. */
-  crowded?: { second: number; page: number; passes: number };
+  /**
+   * Cursor: a second with more runs than a page, asked for on its own: pass 0 pages it whole
+   * (and learns Dify's count of it), then one page per run status (each usually fits a page, so
+   * no offset cuts through the tie), then passes with other page sizes until every run is in.
+   */
+  crowded?: Crowded;
   /** Offset: the next page of the first pass. */
   page: number;
   /** Offset, after the first pass: rounds of re-asking done, and the pages left in this round. */
@@ -60,6 +64,20 @@ export interface LogProgress {
   /** Dify's count of the window, once paging is over. */
   expected?: number;
   done?: boolean;
+}
+
+const STATUSES = ['succeeded', 'failed', 'stopped'] as const;
+
+interface Crowded {
+  second: number;
+  page: number;
+  passes: number;
+  /** Page size of this pass: each pass after the split uses another, so offsets cut elsewhere. */
+  limit: number;
+  /** Dify's count of runs in the second (from the unfiltered pages). */
+  total?: number;
+  /** Next status to ask for, once pass 0 fell short; STATUSES.length when the split is done. */
+  split?: number;
 }
 
 interface Window {
@@ -82,6 +100,8 @@ class AnswerIndex {
   /** Offset mode: the seconds of the in-window entries of each page's latest answer. */
   readonly pagePositions = new Map<number, number[]>();
   readonly invalid = new Map<string, { logId: string | null; reason: string }>();
+  /** Distinct runs Dify returned for a one-second query, by that second (whatever second each shows). */
+  readonly crowded = new Map<number, Set<string>>();
   /** Entries Dify served twice within one answer. */
   duplicates = 0;
 
@@ -97,12 +117,23 @@ class AnswerIndex {
       this.ids.add(item.id);
       this.perSecond.set(item.created_at, (this.perSecond.get(item.created_at) ?? 0) + 1);
     }
+    const { before, after } = header.request;
+    if (before !== undefined && before === after) {
+      const ids = this.crowded.get(before) ?? new Set<string>();
+      for (const item of items) ids.add(item.id);
+      this.crowded.set(before, ids);
+    }
     header.invalid.forEach((entry, n) => this.invalid.set(entry.logId ?? `${header.request.mode}:${header.request.page}:${n}`, entry));
     if (header.request.mode === 'offset') this.pagePositions.set(header.request.page, items.map((item) => item.created_at));
   }
 
   have(second: number): number {
     return this.perSecond.get(second) ?? 0;
+  }
+
+  /** Distinct runs the one-second queries for `second` returned. */
+  haveCrowded(second: number): number {
+    return this.crowded.get(second)?.size ?? 0;
   }
 
   /** Offset mode: seconds whose runs span more than one page, with how many positions they hold. */
@@ -188,6 +219,7 @@ class LogCollector {
     throwIfCancelled();
     const params: LogsPageParams = { page: request.page, limit: request.limit, from: this.window.from, to: this.window.to };
     if (request.mode === 'cursor') params.seconds = { ...(request.before !== undefined && { before: request.before }), ...(request.after !== undefined && { after: request.after }) };
+    if (request.status) params.status = request.status;
     const result = await this.dify.logsPage(params);
     const seq = this.progress.answers + 1;
     const header = await saveAnswer(answerFile(this.dir, seq, this.tag.attempt, this.tag), seq, request, result);
@@ -216,25 +248,7 @@ class LogCollector {
   private async cursorStep(): Promise<void> {
     const { crowded, before } = this.progress;
     if (before < this.window.first) return this.finishPass();
-    if (crowded) {
-      // A second holding more runs than a page: paged on its own, pass after pass, until
-      // every run Dify counts in it is here (its order changes with each request).
-      return this.ask(
-        { mode: 'cursor', page: crowded.page, limit: this.pageSize, before: crowded.second, after: crowded.second },
-        (header) => {
-          const lastPage = !header.hasMore || header.received === 0;
-          if (!lastPage) return { crowded: { ...crowded, page: crowded.page + 1 } };
-          const passes = crowded.passes + 1;
-          const have = this.index.have(crowded.second);
-          if (have >= header.total || passes >= MAX_TIE_PASSES) {
-            if (have < header.total) log.warn('A crowded second stayed short of its count', { second: crowded.second, have, total: header.total });
-            return { crowded: undefined, before: crowded.second - 1 };
-          }
-          return { crowded: { ...crowded, page: 1, passes } };
-        },
-        crowded.passes > 0 || crowded.page > 1,
-      );
-    }
+    if (crowded) return this.crowdedStep(crowded);
     return this.ask(
       { mode: 'cursor', page: 1, limit: this.pageSize, before },
       (header, result) => {
@@ -249,10 +263,55 @@ class LogCollector {
         // Everything newer than the page's oldest second was on the page; that second itself
         // may continue past it, so it is asked for again at the top of the next page.
         if (oldest < before) return { before: oldest };
-        return { crowded: { second: oldest, page: 1, passes: 0 } };
+        return { crowded: { second: oldest, page: 1, passes: 0, limit: this.pageSize } };
       },
       this.progress.pass > 1,
     );
+  }
+
+  /**
+   * A page of a crowded second. Dify (PostgreSQL) orders the runs of one second differently
+   * for each LIMIT/OFFSET, and the same query may well give the same order every time, so
+   * asking the same pages again need not find what they missed: the second is split by run
+   * status (each part usually fits one page), and further passes use other page sizes.
+   */
+  private async crowdedStep(crowded: Crowded): Promise<void> {
+    const { second } = crowded;
+    const done = (): Partial<LogProgress> => ({ crowded: undefined, before: second - 1 });
+    const complete = (total: number | undefined): boolean => total !== undefined && this.index.haveCrowded(second) >= total;
+    const splitting = crowded.split !== undefined && crowded.split < STATUSES.length;
+    if (splitting) {
+      const split = crowded.split ?? 0;
+      return this.ask({ mode: 'cursor', page: 1, limit: this.pageSize, before: second, after: second, status: STATUSES[split] }, () => {
+        const next = { ...crowded, split: split + 1 };
+        if (split + 1 < STATUSES.length) return { crowded: next };
+        if (complete(crowded.total)) return done();
+        return { crowded: { ...next, page: 1, passes: 1, limit: this.passLimit(1) } };
+      }, true);
+    }
+    return this.ask(
+      { mode: 'cursor', page: crowded.page, limit: crowded.limit, before: second, after: second },
+      (header) => {
+        const total = header.total;
+        const lastPage = !header.hasMore || header.received === 0;
+        if (!lastPage) return { crowded: { ...crowded, total, page: crowded.page + 1 } };
+        if (complete(total)) return done();
+        if (crowded.split === undefined) return { crowded: { ...crowded, total, split: 0 } };
+        const passes = crowded.passes + 1;
+        if (passes >= MAX_TIE_PASSES) {
+          log.warn('A crowded second stayed short of its count', { second, have: this.index.haveCrowded(second), total });
+          return done();
+        }
+        return { crowded: { ...crowded, total, page: 1, passes, limit: this.passLimit(passes) } };
+      },
+      crowded.passes > 0 || crowded.page > 1,
+    );
+  }
+
+  /** Page size of the n-th pass over a crowded second: a different one each time, never below half a page. */
+  private passLimit(pass: number): number {
+    const span = Math.max(1, Math.ceil(this.pageSize / 2));
+    return this.pageSize - (pass % span);
   }
 
   /** End of a pass down the window: Dify's count of the whole window decides whether it is complete. */

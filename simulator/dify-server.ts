@@ -76,9 +76,11 @@ export interface StartDifyServerOptions {
   accessTokenTtlSeconds?: number;
   /**
    * 'shuffled' (default): runs of one second come back in a new order on every log request,
-   * as PostgreSQL returns rows `ORDER BY created_at DESC` leaves tied. 'stable': store order.
+   * as PostgreSQL returns rows `ORDER BY created_at DESC` leaves tied. 'per-query': an order
+   * of their own for each distinct query (filters, page, limit), the same whenever that query
+   * is asked again, as the real Dify 1.14.1 was measured to do. 'stable': store order.
    */
-  tieOrder?: 'shuffled' | 'stable';
+  tieOrder?: 'shuffled' | 'per-query' | 'stable';
   /** Seed of the tie shuffles, so a failing test can be run again the same way. */
   tieSeed?: number;
 }
@@ -115,7 +117,12 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
   let holding: ((request: RecordedRequest) => boolean) | undefined;
   const held: (() => void)[] = [];
   const tieRng = new Rng(hashSeed('tie-order', options.tieSeed ?? 1));
-  const logOrdering = (): LogOrdering => ({ dateFilters: profile.logDateFilters, ...(options.tieOrder !== 'stable' && { shuffleTies: tieRng }) });
+  const logOrdering = (query: URLSearchParams): LogOrdering => {
+    const tieOrder = options.tieOrder ?? 'shuffled';
+    if (tieOrder === 'stable') return { dateFilters: profile.logDateFilters };
+    const shuffleTies = tieOrder === 'shuffled' ? tieRng : new Rng(hashSeed('tie-order', options.tieSeed ?? 1, [...query].sort().join('&')));
+    return { dateFilters: profile.logDateFilters, shuffleTies };
+  };
 
   const setFaults = (next: DifyFaults): void => {
     faults = { ...next };
@@ -127,7 +134,7 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
 
   const route = (req: IncomingMessage, path: string, query: URLSearchParams, body: string): { reply: Reply; credential?: CredentialForm } => {
     const method = req.method ?? 'GET';
-    if (path.startsWith('/v1/')) return { reply: handleService(options.store, profile, method, path, query, req.headers.authorization, logOrdering()) };
+    if (path.startsWith('/v1/')) return { reply: handleService(options.store, profile, method, path, query, req.headers.authorization, logOrdering(query)) };
     if (path.startsWith('/console/api/')) {
       const csrf = req.headers['x-csrf-token'];
       return handleConsole(options.store, profile, auth, {
@@ -138,7 +145,7 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
         authorization: req.headers.authorization,
         cookie: req.headers.cookie,
         csrfHeader: Array.isArray(csrf) ? csrf[0] : csrf,
-        logOrdering: logOrdering(),
+        logOrdering: logOrdering(query),
       });
     }
     return { reply: notFound() };

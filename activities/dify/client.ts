@@ -58,6 +58,8 @@ export interface LogsPageParams {
    * whether Dify keeps whole seconds or microseconds.
    */
   seconds?: { after?: number; before?: number };
+  /** Only runs of this status (the service API's `status` filter). */
+  status?: 'succeeded' | 'failed' | 'stopped';
 }
 
 export interface InvalidLogItem {
@@ -202,7 +204,7 @@ export class DifyClient {
     const request: HttpRequest = {
       method: 'GET',
       path: '/v1/workflows/logs',
-      query: { page: params.page, limit, created_at__after: after, created_at__before: before },
+      query: { page: params.page, limit, created_at__after: after, created_at__before: before, ...(params.status && { status: params.status }) },
       headers: this.serviceHeaders(),
     };
     return this.call('service', request, `workflow logs page ${params.page}`, (response) => {
