@@ -147,14 +147,21 @@ describe('difyscope worker with a bad key', () => {
 });
 
 /** Every Payload message anywhere in a history: inputs, results, heartbeats, failure attributes. */
+/**
+ * Payloads the codec is responsible for. Search attributes (the server indexes them, so they are
+ * never encoded; `TemporalChangeVersion` lists patch ids) and the SDK's own patch markers (a patch
+ * id, written by the core SDK) are left out: neither can hold report data.
+ */
 function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return found;
+  const marker = (value as { markerName?: unknown }).markerName;
+  if (marker === 'core_patch') return found;
   const candidate = value as { metadata?: unknown; data?: unknown };
   if (candidate.data instanceof Uint8Array && candidate.metadata !== null && typeof candidate.metadata === 'object') {
     found.push(candidate as Payload);
     return found;
   }
-  for (const child of Object.values(value)) payloadsIn(child, found);
+  for (const [key, child] of Object.entries(value)) if (key !== 'searchAttributes') payloadsIn(child, found);
   return found;
 }
 
