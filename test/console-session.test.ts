@@ -13,6 +13,7 @@ import { dailyReportWorkflow, reportWorkflow, weeklyReportWorkflow } from '../wo
 import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureEnv } from './fixtures/store-builder';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
 import { startTestWorker, type RunningWorker } from './helpers/worker';
+import { startCli } from './helpers/processes';
 import { recordHistory } from './helpers/history';
 
 /**
@@ -82,6 +83,18 @@ describe('a wrong console password on one worker', () => {
       await recordHistory(week, 'report-failure-console-login');
       await recordHistory(daily, 'scheduled-daily-failure-console-login');
     }
+  });
+
+  it('`difyscope report` and `difyscope status` print the reason in one line and exit 1', { timeout: 120_000 }, async () => {
+    const cliEnv = { ...fixtureEnv(dify.url), DIFY_CONSOLE_PASSWORD: 'Wr0ngPassw0rd9', APP_KEY: 'support', REPORT_TIMEZONE: 'UTC', TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue };
+    const cwd = await mkdtemp(path.join(tmpdir(), 'difyscope-cli-reason-'));
+    const report = startCli(['report', '--from', '2025-03-03', '--to', '2025-03-03', '--level', 'nodes'], cliEnv, cwd);
+    assert.equal(await report.exited, 1, report.output());
+    assert.match(report.output(), /^difyscope: report range\/support\/2025-03-03 failed: Dify rejected the console login .*DIFY_CONSOLE_PASSWORD.*$/m);
+    const status = startCli(['status', 'range/support/2025-03-03'], cliEnv, cwd);
+    assert.equal(await status.exited, 1, status.output());
+    assert.match(status.output(), /^ {2}reason: Dify rejected the console login .*DIFY_CONSOLE_PASSWORD/m);
+    assert.equal(dify.loginFailures(FIXTURE_CONSOLE.email), 1);
   });
 
   it('a hand-started scheduled workflow with a typo in its time zone fails at once, naming the field', { timeout: 60_000 }, async () => {
