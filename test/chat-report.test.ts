@@ -11,6 +11,7 @@ import type { ReportSummary } from '../common/contracts';
 import { loadSettings, type Settings } from '../config/load';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import type { DifyStore } from '../simulator/store';
+import { generateChatApp } from '../simulator/generate-chat';
 import { fixtureChatApp, type FixtureMessage } from './fixtures/chat-store';
 import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureLog } from './fixtures/store-builder';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
@@ -62,9 +63,18 @@ function csvRows(content: string): string[][] {
   return parse(content.replace(/^\uFEFF/, ''), { relax_column_count: true }) as string[][];
 }
 
+/** Generated apps of the other chat modes (the simulator's generator), 2025-02-28..03-03 Asia/Shanghai. */
+const GENERATED = (['chat', 'agent-chat'] as const).map((mode, at) =>
+  generateChatApp(
+    { id: `0c6f2c1e-3a4d-4e5f-8a9b-1c2d3e4f5a8${at}`, apiToken: `app-generated-${mode}-0001`, name: `Generated ${mode}`, mode },
+    { date: '2025-02-28', days: 4, timezone: 'Asia/Shanghai', conversationsPerDay: 6, seed: 7 },
+  ),
+);
+
 function store(): DifyStore {
   return {
     apps: [
+      ...GENERATED,
       fixtureChatApp({ id: CHAT_APP_ID, token: CHAT_TOKEN, name: 'Helpdesk chat', mode: 'advanced-chat', messages: MESSAGES }),
       {
         id: FIXTURE_APP_ID,
@@ -100,11 +110,13 @@ describe('chat apps end to end (simulated Dify, real Temporal)', () => {
       console: { emailEnv: 'CONSOLE_EMAIL', passwordEnv: 'CONSOLE_PASSWORD' },
       timezone: 'Asia/Shanghai',
     });
-    await writeFile(configFile, JSON.stringify({ apps: [app('helpdesk', CHAT_APP_ID, 'CHAT_TOKEN'), app('flow', FIXTURE_APP_ID, 'FLOW_TOKEN')] }));
+    const generated = GENERATED.map((chat) => app(chat.mode, chat.id, `GENERATED_${chat.mode.replace('-', '_').toUpperCase()}_TOKEN`));
+    await writeFile(configFile, JSON.stringify({ apps: [app('helpdesk', CHAT_APP_ID, 'CHAT_TOKEN'), app('flow', FIXTURE_APP_ID, 'FLOW_TOKEN'), ...generated] }));
     settings = loadSettings({
       DIFYSCOPE_CONFIG: configFile,
       CHAT_TOKEN,
       FLOW_TOKEN: FIXTURE_TOKEN,
+      ...Object.fromEntries(GENERATED.map((chat) => [`GENERATED_${chat.mode.replace('-', '_').toUpperCase()}_TOKEN`, chat.apiToken])),
       CONSOLE_EMAIL: FIXTURE_CONSOLE.email,
       CONSOLE_PASSWORD: FIXTURE_CONSOLE.password,
       OUTPUT_DIR: outputDir,
@@ -222,6 +234,30 @@ describe('chat apps end to end (simulated Dify, real Temporal)', () => {
     );
     const overview = csvRows(await readFile(path.join(again.folder, '问答类应用数-总览.csv'), 'utf8'));
     assert.deepEqual(overview[1]?.slice(2, 8), ['8', '4', '4', '2', '11.11', '66.67%']);
+  });
+
+  it('reports the generated chatbot and agent apps exactly', { timeout: 120_000 }, async () => {
+    const from = Math.floor(Date.parse('2025-03-01T00:00:00+08:00') / 1000);
+    const to = Math.floor(Date.parse('2025-03-03T00:00:00+08:00') / 1000);
+    for (const chat of GENERATED) {
+      const inWindow = (chat.conversations ?? []).flatMap((conversation) => conversation.messages.filter((message) => message.created_at >= from && message.created_at < to).map((message) => ({ conversation, message })));
+      const ratings = inWindow.flatMap(({ message }) => message.feedbacks).filter((feedback) => feedback.from_source === 'user');
+      const likes = ratings.filter((feedback) => feedback.rating === 'like').length;
+      const summary = await report(chat.mode);
+      assert.deepEqual(
+        { mode: summary.mode, messages: summary.runs, failed: summary.failed, conversations: summary.sessions, users: summary.users, satisfaction: summary.satisfaction, complete: summary.completeness.complete },
+        {
+          mode: chat.mode,
+          messages: inWindow.length,
+          failed: inWindow.filter(({ message }) => message.status === 'error').length,
+          conversations: new Set(inWindow.map(({ conversation }) => conversation.id)).size,
+          users: new Set(inWindow.map(({ conversation }) => conversation.end_user.session_id)).size,
+          satisfaction: ratings.length === 0 ? null : Number((likes / ratings.length).toFixed(4)),
+          complete: true,
+        },
+      );
+      assert.ok(inWindow.length > 10, `${chat.mode}: the generator made messages in the window`);
+    }
   });
 
   it('reports a workflow app of the same worker as before', { timeout: 120_000 }, async () => {
