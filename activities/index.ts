@@ -112,8 +112,19 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
         if (!shared) return deliverNotifications(settings, { identity, kind: 'report', appKey: plan.app, window: plan.window, summary });
         // The folder as published, on whichever worker rendered it.
         const folder = resolveInside(outputDir, plan.folder);
-        await shared.fetchPublished(plan.folder, ((await shared.published(plan.folder)) ?? []).map((file) => file.name));
-        return deliverNotifications(settings, { identity, kind: 'report', appKey: plan.app, window: plan.window, summary: { ...summary, folder } }, { store });
+        const names = ((await shared.published(plan.folder)) ?? []).map((file) => file.name);
+        await shared.fetchPublished(plan.folder, names);
+        const expiry = settings.reportLinkExpirySeconds;
+        const link = store?.link?.bind(store);
+        const linked = names.filter((name) => name === 'report.html' || name.endsWith('.csv'));
+        const links =
+          expiry && link
+            ? {
+                expiresAt: new Date(Date.now() + expiry * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+                files: await Promise.all(linked.map(async (name) => ({ name, url: await link(`${plan.folder}/${name}`, expiry) }))),
+              }
+            : undefined;
+        return deliverNotifications(settings, { identity, kind: 'report', appKey: plan.app, window: plan.window, summary: { ...summary, folder }, links }, { store });
       });
     },
 

@@ -397,6 +397,10 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
     }
   }
   const connection = temporalConnectionOf(source);
+  if (global.REPORT_LINK_EXPIRY) {
+    if (!global.OUTPUT_URL?.startsWith('s3://')) throw new ConfigError('REPORT_LINK_EXPIRY: links need S3 storage; set OUTPUT_URL=s3://bucket/prefix or unset REPORT_LINK_EXPIRY');
+    if (durationMs(global.REPORT_LINK_EXPIRY) > 7 * 86_400_000) throw new ConfigError('REPORT_LINK_EXPIRY: S3 links last at most 7d; use 7d or less');
+  }
   const secrets = [...SECRET_ENV_NAMES.map((name) => source[name]), connection.apiKey, ...configured.secrets].filter(
     (value): value is string => typeof value === 'string' && value.length >= 4,
   );

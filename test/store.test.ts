@@ -40,7 +40,7 @@ const backends: Backend[] = [
   { name: 'local folder (file://)', env: () => ({ OUTPUT_URL: `file://${sharedFolder}` }) },
   {
     name: 'S3-compatible server (SeaweedFS)',
-    env: () => (s3 as S3Server).env(`run-${process.pid}`),
+    env: () => ({ ...(s3 as S3Server).env(`run-${process.pid}`), REPORT_LINK_EXPIRY: '1h' }),
     setup: async () => {
       s3 = await startS3Server();
     },
@@ -148,6 +148,16 @@ for (const backend of backends) {
         assert.equal(smtp.messages.length, 1);
         const ledger = (await store.list('.notifications')).map((object) => object.key);
         assert.equal(ledger.filter((key) => key.endsWith('.email.sent.json')).length, 1);
+        if (backend.name.startsWith('S3')) {
+          // REPORT_LINK_EXPIRY: the message links to report.html and the CSV files; the links work without credentials.
+          const text = smtp.messages[0]?.parsed.text ?? '';
+          const html = /\[report\.html\]\((http[^)]+)\)/.exec(text)?.[1];
+          assert.ok(html, `no report.html link in: ${text.slice(-600)}`);
+          assert.match(text, /\[overview\.csv\]\(http/);
+          const linked = await fetch(html);
+          assert.equal(linked.status, 200);
+          assert.equal(await linked.text(), (await store.get(`${folder}/report.html`))?.toString());
+        }
       } finally {
         for (const worker of workers) await worker.stop();
         for (const connection of connections) await connection.close();

@@ -1,3 +1,4 @@
+import { linksMarkdown } from './message';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -81,7 +82,8 @@ async function bodyOf(notification: Notification, settings: EmailSettings): Prom
   if (notification.kind !== 'report' || folder === undefined) return { text: notification.markdown, attachments: [], images: [], notes: [] };
   const page = await readIfPresent(path.join(folder, 'report.html'));
   const charts = page === undefined ? undefined : chartsAsImages(page, createHash('sha256').update(notification.key).digest('hex').slice(0, 12));
-  const text = (await readIfPresent(path.join(folder, 'report.md'))) ?? notification.markdown;
+  const markdown = await readIfPresent(path.join(folder, 'report.md'));
+  const text = markdown === undefined ? notification.markdown : `${markdown}${linksMarkdown(notification.links)}`;
   const set = await collectAttachments(folder, settings.attach, settings.zipAboveBytes, `${notification.app.key}-${notification.period}.zip`);
   const notes = [
     ...(set.zipped ? [`attachments zipped into ${set.attachments[0]?.filename ?? ''}`] : []),

@@ -26,6 +26,19 @@ export interface NotifyRequest {
   summary?: ReportSummary;
   /** Required for kind `failure`. */
   failure?: { workflowId: string; error: string; reportKind: ReportKind };
+  /** Time-limited links to the report's files (REPORT_LINK_EXPIRY with S3 storage). */
+  links?: ReportLinks;
+}
+
+export interface ReportLinks {
+  expiresAt: string;
+  files: { name: string; url: string }[];
+}
+
+/** The links as a markdown paragraph, empty without links. */
+export function linksMarkdown(links: ReportLinks | undefined): string {
+  if (!links || links.files.length === 0) return '';
+  return `\n\nReport files (links valid until ${links.expiresAt}): ${links.files.map((file) => `[${file.name}](${file.url})`).join(' · ')}`;
 }
 
 export interface Notification {
@@ -47,6 +60,7 @@ export interface Notification {
   completeness?: Completeness;
   /** Report folder (absolute), for the files e-mail sends. */
   folder?: string;
+  links?: ReportLinks;
   /** One line: the e-mail subject. */
   subject: string;
   /** Short title, for chat previews. */
@@ -171,7 +185,8 @@ export function buildNotification(
       folder: summary.folder,
       subject,
       title,
-      markdown: reportMarkdown(title, summary, alerts, extras, locale),
+      markdown: `${reportMarkdown(title, summary, alerts, extras, locale)}${linksMarkdown(request.links)}`,
+      links: request.links,
     };
   }
   if (request.kind === 'failure') {
