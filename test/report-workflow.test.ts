@@ -182,7 +182,10 @@ describe('reportWorkflow on a real Temporal server', () => {
     assert.deepEqual(smtp.messages[0]?.to, ['ops@example.com']);
     assert.match(String(message?.html), /<html/);
     assert.match(message?.text ?? '', /complete: 5 of 5 runs fetched/);
-    assert.deepEqual(message?.attachments.map((attachment) => attachment.filename).sort(), ['daily.csv', 'errors.csv', 'nodes.csv', 'overview.csv', 'qa-pairs.csv', 'runs.csv', 'users.csv']);
+    // Charts travel inline (by content id); the attachments proper are the CSV sheets.
+    const inline = message?.attachments.filter((attachment) => attachment.contentDisposition === 'inline') ?? [];
+    assert.ok(inline.length > 0 && inline.every((attachment) => attachment.contentType === 'image/png' && attachment.cid));
+    assert.deepEqual(message?.attachments.filter((attachment) => attachment.contentDisposition !== 'inline').map((attachment) => attachment.filename).sort(), ['daily.csv', 'errors.csv', 'nodes.csv', 'overview.csv', 'qa-pairs.csv', 'runs.csv', 'users.csv']);
     smtp.messages.length = 0;
   });
 
