@@ -59,6 +59,8 @@ export interface LogProgress {
   /** Offset, after the first pass: rounds of re-asking done, and the pages left in this round. */
   rounds?: number;
   queue?: number[];
+  /** Page size of the pages in `queue`: every other round another one, so offsets cut elsewhere. */
+  queueLimit?: number;
   /** Answers that asked again for runs already asked about (crowded seconds, cut pages, second pass). */
   refetched: number;
   /** Dify's count of the window, once paging is over. */
@@ -124,7 +126,8 @@ class AnswerIndex {
       this.crowded.set(before, ids);
     }
     header.invalid.forEach((entry, n) => this.invalid.set(entry.logId ?? `${header.request.mode}:${header.request.page}:${n}`, entry));
-    if (header.request.mode === 'offset') this.pagePositions.set(header.request.page, items.map((item) => item.created_at));
+    // Positions come from the pages of the first pass's size; pages of other sizes only add runs.
+    if (header.request.mode === 'offset' && header.request.probe !== true) this.pagePositions.set(header.request.page, items.map((item) => item.created_at));
   }
 
   have(second: number): number {
@@ -343,7 +346,8 @@ class LogCollector {
       });
     }
     const [next, ...rest] = queue ?? [];
-    if (next !== undefined) return this.ask({ mode: 'offset', page: next, limit: this.pageSize }, () => ({ queue: rest }), true);
+    const limit = this.progress.queueLimit ?? this.pageSize;
+    if (next !== undefined) return this.ask({ mode: 'offset', page: next, limit, ...(limit !== this.pageSize && { probe: true }) }, () => ({ queue: rest }), true);
 
     const short = [...this.index.cutSeconds()].filter(([second, cut]) => second >= this.window.first && second <= this.window.last && this.index.have(second) < cut.positions);
     if (short.length === 0 || rounds >= MAX_TIE_PASSES) {
@@ -351,7 +355,15 @@ class LogCollector {
       this.progress = { ...this.progress, expected: this.index.positions(), done: true };
     } else {
       const pages = [...new Set(short.flatMap(([, cut]) => cut.pages))].sort((a, b) => a - b);
-      this.progress = { ...this.progress, rounds: rounds + 1, queue: pages };
+      // PostgreSQL may order a tie the same way whenever the same query is asked again: after
+      // the first round, the same ranks are asked for in pages of another size each round.
+      const limit = rounds === 0 ? this.pageSize : this.passLimit(rounds);
+      const queue = limit === this.pageSize ? pages : [...new Set(pages.flatMap((base) => {
+        const first = Math.floor(((base - 1) * this.pageSize) / limit) + 1;
+        const last = Math.ceil((base * this.pageSize) / limit);
+        return Array.from({ length: last - first + 1 }, (_, n) => first + n);
+      }))];
+      this.progress = { ...this.progress, rounds: rounds + 1, queue, queueLimit: limit };
     }
     await saveState(this.dir, this.tag, this.progress);
     beat(this.progress);

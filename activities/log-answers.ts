@@ -19,6 +19,8 @@ export interface AnswerRequest {
   after?: number;
   /** 'offset': paged by page number over a Dify that ignores the date filters. */
   mode: 'cursor' | 'offset';
+  /** Offset: a page of another size than the first pass's, asked only for the runs it adds. */
+  probe?: boolean;
   /** Only runs of this status: a crowded second is split by status. */
   status?: 'succeeded' | 'failed' | 'stopped';
 }
