@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { registerSearchAttributes } from './search-attributes';
 import { findTemporalCli } from './temporal-cli';
 
 export interface DevServer {
@@ -47,6 +48,8 @@ export async function startDevServer(stateDir: string, log: (line: string) => vo
     },
   });
   const address = env.address;
+  // So the Web UI can filter reports by app, kind and period.
+  await registerSearchAttributes(env.connection, 'default');
   const uiUrl = `http://localhost:${uiPort ?? 'its-ui-port'}`;
   return { address, uiUrl, env, stop: () => env.teardown() };
 }

@@ -6,6 +6,8 @@ import { findApp, type Settings } from '../config/load';
 import { reportWorkflow } from '../workflows';
 import { checkRangeDates, rangeWindow, type ReportWindow } from '../workflows/window';
 import { UsageError } from './errors';
+import { summaryLine } from '../workflows/metadata';
+import { reportAttributes } from './search-attributes';
 import { readLiveProgress } from './live-progress';
 import { ProgressDisplay } from './progress-display';
 
@@ -54,13 +56,17 @@ export function prepareReport(settings: Settings, options: ReportCommandOptions,
 
 /** Starts the report, or attaches to the one already running for the same app and range. */
 export async function startReport(client: Client, settings: Settings, prepared: PreparedReport): Promise<WorkflowHandleWithFirstExecutionRunId<typeof reportWorkflow>> {
+  const { request, window } = prepared;
   return client.workflow.start(reportWorkflow, {
     taskQueue: settings.temporal.taskQueue,
     workflowId: prepared.workflowId,
-    args: [prepared.request],
+    args: [request],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    staticSummary: `Report ${prepared.request.app} ${prepared.window.from} → ${prepared.window.to} (${prepared.window.timezone})`,
+    // What the Web UI lists: `range · support · 2025-03-01_2025-03-07`, then the exact bounds.
+    staticSummary: summaryLine(window.kind, request.app, window.label),
+    staticDetails: `${window.from} → ${window.to} (${window.timezone})${request.level ? ` · level ${request.level}` : ''}${request.formats ? ` · ${request.formats.join(',')}` : ''}${request.locale ? ` · ${request.locale}` : ''}`,
+    typedSearchAttributes: await reportAttributes(client, { app: request.app, kind: window.kind, period: window.label }),
   });
 }
 

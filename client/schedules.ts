@@ -8,7 +8,9 @@ import {
 } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import type { ScheduledReportInput } from '../common/contracts';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { AppConfig, Settings } from '../config/load';
+import { reportAttributes } from './search-attributes';
 import { durationMs } from '../config/schema';
 import { UsageError } from './errors';
 
@@ -123,7 +125,7 @@ function inWeekOrder(days: readonly string[]): string[] {
   return WEEKDAY_NAMES.filter((day) => days.includes(day));
 }
 
-function scheduleOptions(id: string, definition: Definition, app: AppConfig, kind: ScheduleKind): ScheduleOptions {
+function scheduleOptions(id: string, definition: Definition, app: AppConfig, kind: ScheduleKind, attributes: SearchAttributePair[] = []): ScheduleOptions {
   return {
     scheduleId: id,
     spec: {
@@ -138,6 +140,8 @@ function scheduleOptions(id: string, definition: Definition, app: AppConfig, kin
       args: definition.args,
       workflowRunTimeout: definition.runTimeoutMs,
       staticSummary: `${kind} report · ${app.name}`,
+      // App and kind, so each run's report (a child) is found by them in the Web UI.
+      ...(attributes.length > 0 ? { typedSearchAttributes: attributes } : {}),
     },
     policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL, catchupWindow: definition.catchupWindowMs },
     state: { note: `Managed by difyscope schedules apply (${kind} at ${String(definition.hour).padStart(2, '0')}:${String(definition.minute).padStart(2, '0')} ${definition.timezone})` },
@@ -203,7 +207,7 @@ export async function applySchedules(client: Client, settings: Settings, options
       if (!(error instanceof ScheduleNotFoundError)) throw error;
     }
     if (!current) {
-      await client.schedule.create(scheduleOptions(id, definition, app, kind));
+      await client.schedule.create(scheduleOptions(id, definition, app, kind, await reportAttributes(client, { app: app.key, kind })));
       results.push({ id, outcome: 'created' });
       continue;
     }
@@ -211,7 +215,7 @@ export async function applySchedules(client: Client, settings: Settings, options
       results.push({ id, outcome: 'unchanged' });
       continue;
     }
-    const next = scheduleOptions(id, definition, app, kind);
+    const next = scheduleOptions(id, definition, app, kind, await reportAttributes(client, { app: app.key, kind }));
     await handle.update((previous) => ({ ...previous, spec: next.spec, action: next.action, policies: next.policies }));
     results.push({ id, outcome: 'updated' });
   }

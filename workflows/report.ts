@@ -1,10 +1,13 @@
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, log, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { Collection } from '../activities/merge-shards';
 import { reportRequestSchema, type Progress, type ReportPlan, type ReportRequest, type ReportSummary } from '../common/contracts';
 import { timedActivities, type TimedActivities } from './activity-options';
 import { chatModeOf, collectChatWindow } from './chat';
 import { collectDetails, collectLogs, collectShardWorkflow, NON_RETRYABLE } from './collect-shard';
+import { completionDetails, progressDetails, shardSummary, summaryLine } from './metadata';
+import { APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE } from './search-attributes';
 import { shardPlan, shardWindow } from './shards';
 
 /**
@@ -35,6 +38,22 @@ export const progressQuery = defineQuery<Progress>('progress');
 
 /** Input checked in the workflow, so a malformed start fails the workflow instead of retrying a task. */
 const VALIDATE_INPUT_PATCH = 'validate-workflow-input';
+/** Web UI metadata: summaries on shard children, their search attributes, current details. */
+const WEB_UI_METADATA_PATCH = 'web-ui-metadata';
+
+/** Shows the progress in the Web UI; a no-op for histories from before the metadata patch. */
+type ShowDetails = (shards?: { done: number; count: number }) => void;
+
+/** The parent's own attributes passed on to a shard (only those registered reach the parent). */
+function shardAttributes(label: string): SearchAttributePair[] {
+  const app = workflowInfo().typedSearchAttributes.get(APP_ATTRIBUTE);
+  if (app === undefined) return [];
+  return [
+    { key: APP_ATTRIBUTE, value: app },
+    { key: KIND_ATTRIBUTE, value: 'shard' },
+    { key: PERIOD_ATTRIBUTE, value: label },
+  ];
+}
 
 function validateRequest(request: unknown): void {
   const parsed = reportRequestSchema.safeParse(request);
@@ -55,7 +74,7 @@ function activityCause(error: unknown): ApplicationFailure | undefined {
  * Collects the plan's window. Up to two days in one go (logs, then details); longer windows
  * in time shards, each a child workflow, PARALLEL_SHARDS at a time, then joined.
  */
-async function collect(plan: ReportPlan, progress: Progress, activities: TimedActivities): Promise<Collection> {
+async function collect(plan: ReportPlan, progress: Progress, activities: TimedActivities, metadata: boolean, show: ShowDetails): Promise<Collection> {
   const shards = shardWindow(plan.window);
   if (shards.length === 1) {
     progress.phase = 'collecting-logs';
@@ -64,6 +83,7 @@ async function collect(plan: ReportPlan, progress: Progress, activities: TimedAc
     progress.logsExpected = logs.expected;
 
     progress.phase = 'collecting-details';
+    show();
     const details = await activities.collectDetails(plan, logs);
     progress.detailsFetched = details.detailsFetched;
     return { logs, details };
@@ -78,11 +98,18 @@ async function collect(plan: ReportPlan, progress: Progress, activities: TimedAc
       const index = next++;
       const shard = shards[index];
       if (!shard) break;
-      const result = await executeChild(collectShardWorkflow, { workflowId: `${workflowId}/shard-${shard.label}`, args: [shardPlan(plan, shard)] });
+      const options = { workflowId: `${workflowId}/shard-${shard.label}`, args: [shardPlan(plan, shard)] as [ReportPlan] };
+      const result = await executeChild(
+        collectShardWorkflow,
+        metadata
+          ? { ...options, staticSummary: shardSummary(summaryLine(plan.window.kind, plan.app, plan.window.label), shard.label, index, shards.length), typedSearchAttributes: shardAttributes(shard.label) }
+          : options,
+      );
       results[index] = result;
       progress.logsFetched += result.logs.fetched;
       progress.detailsFetched += result.details.detailsFetched;
       progress.phase = 'collecting-details';
+      show({ done: results.filter(Boolean).length, count: shards.length });
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_SHARDS, shards.length) }, lane));
@@ -102,6 +129,12 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
   const { workflowId, firstExecutionRunId } = workflowInfo();
   // Keyed by the first run of the chain: a reset never notifies twice, a fresh re-run does.
   const identity = `${workflowId}@${firstExecutionRunId}`;
+  // Current details answer the Web UI's metadata query; they add no commands to the history.
+  const metadata = patched(WEB_UI_METADATA_PATCH);
+  const show: ShowDetails = (shards) => {
+    if (metadata) setCurrentDetails(progressDetails(progress, shards));
+  };
+  show();
   let summary: ReportSummary;
   let plan: ReportPlan;
   let activities: TimedActivities = { collectLogs, collectDetails, mergeShards, renderReports, notifyReport, notifyFailure };
@@ -109,17 +142,20 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
     if (patched(VALIDATE_INPUT_PATCH)) validateRequest(request);
     plan = await planReport(request);
     progress.folder = plan.folder;
+    show();
     activities = timedActivities(plan) ?? activities;
 
     const mode = await chatModeOf(plan);
-    const { logs, details } = mode === null ? await collect(plan, progress, activities) : await collectChatWindow(plan, mode, progress);
+    const { logs, details } = mode === null ? await collect(plan, progress, activities, metadata, show) : await collectChatWindow(plan, mode, progress);
 
     progress.phase = 'rendering';
+    show();
     summary = await activities.renderReports(plan, logs, details, new Date(workflowInfo().runStartTime).toISOString());
     await discardWorkDir(plan);
     progress.folder = summary.folder;
   } catch (error) {
     progress.phase = 'failed';
+    show();
     const cause = activityCause(error);
     const failure = cause
       ? // Surface the activity's own message (which names the setting to fix) as the workflow's failure.
@@ -135,6 +171,7 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
   }
 
   progress.phase = 'notifying';
+  show();
   try {
     summary.notifications = await activities.notifyReport(identity, plan, summary, request.notify === true);
   } catch (error) {
@@ -143,5 +180,6 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
     summary.notifications = [{ channel: 'all', status: 'failed', detail: message }];
   }
   progress.phase = 'done';
+  if (metadata) setCurrentDetails(completionDetails(summary));
   return summary;
 }

@@ -1,4 +1,4 @@
-import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
 import {
   ApplicationFailure,
   executeChild,
@@ -8,7 +8,9 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { scheduledReportInputSchema, type ReportSummary, type ScheduledReportInput } from '../common/contracts';
+import { summaryLine } from './metadata';
 import { reportWorkflow } from './report';
+import { APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE } from './search-attributes';
 import { dailyWindow, weeklyWindow, WindowError, type ReportWindow } from './window';
 
 /**
@@ -42,14 +44,31 @@ async function runPeriod(input: ScheduledReportInput, window: ReportWindow): Pro
   }
 }
 
+/** Web UI metadata of the period's report: `daily · support · 2025-03-09` and its search attributes. */
+const WEB_UI_METADATA_PATCH = 'web-ui-metadata';
+
+/** The app and kind come from the Schedule (only where registered); the period is this run's. */
+function periodAttributes(window: ReportWindow): SearchAttributePair[] {
+  const app = workflowInfo().typedSearchAttributes.get(APP_ATTRIBUTE);
+  if (app === undefined) return [];
+  return [
+    { key: APP_ATTRIBUTE, value: app },
+    { key: KIND_ATTRIBUTE, value: window.kind },
+    { key: PERIOD_ATTRIBUTE, value: window.label },
+  ];
+}
+
 function startPeriod(input: ScheduledReportInput, window: ReportWindow, workflowId: string): Promise<ReportSummary> {
+  const metadata = patched(WEB_UI_METADATA_PATCH);
   return executeChild(reportWorkflow, {
     workflowId,
     args: [{ app: input.app, from: window.from, to: window.to, kind: window.kind }],
     // A re-run of a period (backfill, manual trigger) replaces that period's report.
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     parentClosePolicy: ParentClosePolicy.TERMINATE,
-    staticSummary: `${window.kind} report · ${input.app} · ${window.label} (${window.timezone})`,
+    ...(metadata
+      ? { staticSummary: summaryLine(window.kind, input.app, window.label), staticDetails: `${window.from} → ${window.to} (${window.timezone})`, typedSearchAttributes: periodAttributes(window) }
+      : { staticSummary: `${window.kind} report · ${input.app} · ${window.label} (${window.timezone})` }),
   });
 }
 

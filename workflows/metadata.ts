@@ -1,0 +1,51 @@
+import type { Progress, ReportSummary } from '../common/contracts';
+
+/**
+ * What the Temporal Web UI shows of a report: a one-line summary fixed at the start
+ * (`daily · support · 2025-03-09`), and current details in Markdown that follow the phases
+ * and end with the headline figures, the completeness line and where the reports are.
+ * Pure: workflows call these, so they must stay deterministic.
+ */
+
+export function summaryLine(kind: string, app: string, label: string): string {
+  return `${kind} · ${app} · ${label}`;
+}
+
+export function shardSummary(parent: string, shardLabel: string, index: number, count: number): string {
+  return `shard ${index + 1} of ${count} · ${shardLabel} · of ${parent}`;
+}
+
+const PHASES: Record<Progress['phase'], string> = {
+  starting: 'Starting',
+  'collecting-logs': 'Listing runs',
+  'collecting-details': 'Fetching run details',
+  rendering: 'Rendering the reports',
+  notifying: 'Sending notifications',
+  done: 'Done',
+  failed: 'Failed',
+};
+
+/** While running: the phase and the counts the workflow knows (finished steps and shards). */
+export function progressDetails(progress: Progress, shards?: { done: number; count: number }): string {
+  const lines = [`**${PHASES[progress.phase]}**`];
+  if (shards) lines.push(`- Shards: ${shards.done} of ${shards.count} collected`);
+  if (progress.logsFetched > 0) lines.push(`- Runs listed: ${progress.logsFetched}${progress.logsExpected === null ? '' : ` of ${progress.logsExpected}`}`);
+  if (progress.detailsFetched > 0) lines.push(`- Details fetched: ${progress.detailsFetched}`);
+  if (progress.folder) lines.push(`- Folder: \`${progress.folder}\``);
+  return lines.join('\n');
+}
+
+/** On completion: the headline figures, the completeness line and where the reports are. */
+export function completionDetails(summary: ReportSummary): string {
+  const failedShare = summary.runs === 0 ? '' : ` (${Number(((summary.failed / summary.runs) * 100).toFixed(1))}%)`;
+  const cost = Object.entries(summary.cost).map(([currency, amount]) => `${amount} ${currency}`).join(', ');
+  const notified = (summary.notifications ?? []).map((entry) => `${entry.channel} ${entry.status}`).join(', ');
+  return [
+    `**${summary.completeness.complete ? 'Done' : 'Done — INCOMPLETE'}**`,
+    `- Runs: **${summary.runs}**, failed ${summary.failed}${failedShare}, users ${summary.users}`,
+    `- p95 latency: ${summary.p95ElapsedSeconds === null ? 'n/a' : `${summary.p95ElapsedSeconds} s`}, tokens ${summary.totalTokens}${cost ? `, cost ${cost}` : ''}`,
+    `- ${summary.completeness.line}`,
+    `- Reports: [\`${summary.folder}\`](file://${encodeURI(summary.folder)})`,
+    ...(notified ? [`- Notifications: ${notified}`] : []),
+  ].join('\n');
+}
