@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 const FILE = resolve(__dirname, '..', 'docker-compose.temporal.yml');
 const INSTALL_HINT = 'docker-compose is not installed; install it with `apt-get update && apt-get install -y docker-compose` (Debian/Ubuntu)';
 const SENTINEL = 'sentinel-pw-7f3a9c';
-const SERVICES = ['postgres', 'temporal-schema', 'temporal', 'temporal-ui', 'worker'];
+const SERVICES = ['postgres', 'temporal-schema', 'temporal', 'temporal-ui', 'seaweedfs', 'worker'];
+const S3_ENV = 'S3_ACCESS_KEY_ID=sentinel-key\nS3_SECRET_ACCESS_KEY=sentinel-secret-4d2e\n';
 const PASSWORD_KEYS = /^\s*(POSTGRES_PASSWORD|POSTGRES_PWD|SQL_PASSWORD|VISIBILITY_POSTGRES_PWD):\s*(.*)$/;
 
 function compose(args: string[], envFile: string | null): { status: number | null; stdout: string; stderr: string } {
@@ -70,7 +71,7 @@ void test('the compose file never uses the retired auto-setup image and holds no
 });
 
 void test('docker-compose accepts the file and wires the services in order', () => {
-  const result = compose(['config'], `POSTGRES_PASSWORD=${SENTINEL}\n`);
+  const result = compose(['config'], `POSTGRES_PASSWORD=${SENTINEL}\n${S3_ENV}`);
   assert.equal(result.status, 0, `docker-compose config failed:\n${result.stderr}`);
   const lines = result.stdout.split('\n');
   const services = block(lines, 'services', 0);
@@ -89,7 +90,15 @@ void test('docker-compose accepts the file and wires the services in order', () 
 
   const worker = service('worker').join('\n');
   assert.match(worker, /TEMPORAL_ADDRESS: temporal:7233/);
-  assert.match(worker, /OUTPUT_DIR: \/data\/outputs/);
+  // Two replicas, each with local scratch only, sharing the S3-compatible store.
+  assert.match(worker, /replicas: 2/);
+  assert.match(worker, /OUTPUT_DIR: \/tmp\/difyscope/);
+  assert.match(worker, /OUTPUT_URL: s3:\/\/difyscope\/reports/);
+  assert.match(worker, /S3_ENDPOINT: http:\/\/seaweedfs:8333/);
+  assert.doesNotMatch(worker, /volumes:/, 'no shared volume between the replicas');
+  assert.equal(dependsOn(service('worker')).seaweedfs, 'service_healthy');
+  assert.ok(block(service('seaweedfs'), 'healthcheck', 4).length > 0, 'seaweedfs has a health check');
+  assert.match(service('seaweedfs').join('\n'), /AWS_SECRET_ACCESS_KEY: sentinel-secret-4d2e/);
   assert.match(worker, /restart: unless-stopped/);
   assert.match(worker, /command:\n\s+- worker\n/);
 
@@ -100,7 +109,13 @@ void test('docker-compose accepts the file and wires the services in order', () 
 });
 
 void test('without POSTGRES_PASSWORD docker-compose refuses and says what to set', () => {
-  const result = compose(['config'], null);
+  const result = compose(['config'], S3_ENV);
   assert.notEqual(result.status, 0);
   assert.match(result.stderr, /set POSTGRES_PASSWORD in \.env/);
+});
+
+void test('without the S3 keys docker-compose refuses and says what to set', () => {
+  const result = compose(['config'], `POSTGRES_PASSWORD=${SENTINEL}\n`);
+  assert.notEqual(result.status, 0);
+  assert.match(result.stderr, /set S3_ACCESS_KEY_ID in \.env|set S3_SECRET_ACCESS_KEY in \.env/);
 });
