@@ -202,7 +202,7 @@ export const notifyEnvSchema = z
       .preprocess(emptyAsUndefined, z.string().default(''))
       .transform((value) => value.split(';').map((item) => item.trim()).filter(Boolean))
       .pipe(z.array(alertRuleSchema))
-      .describe('Alert rules separated by `;`, e.g. `failure_rate > 0.05; p95_latency_s > 30; runs < 10`'),
+      .describe('Alert rules separated by `;`, e.g. `failure_rate > 0.05; p95_latency_s > 30; runs < 10`; chat apps also `satisfaction < 0.8`, `conversations < 10`'),
     SMTP_HOST: optionalString().describe('SMTP server for e-mail notifications'),
     SMTP_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).optional()).describe('SMTP port; default 465 with SMTP_SECURITY=tls, else 587'),
     SMTP_SECURITY: z.preprocess(emptyAsUndefined, z.enum(['starttls', 'tls', 'none'], { error: 'use starttls, tls or none' }).default('starttls')).describe('`starttls` (upgrade, required), `tls` (implicit TLS) or `none`'),
