@@ -16,7 +16,7 @@ const gzipAsync = promisify(gzip);
 /** Runs per durable chunk: the unit a retried attempt resumes from. */
 const CHUNK_SIZE = 250;
 /** Chunks collected ahead of the last one written, so one slow run cannot let memory grow. */
-const CHUNKS_AHEAD = 3;
+const CHUNKS_AHEAD = 2;
 
 /**
  * What a retried attempt resumes from: the chunks safely on disk. Sent when a chunk is saved;
@@ -146,11 +146,9 @@ async function appTakesFiles(dify: DifyClient): Promise<boolean> {
   }
 }
 
-/** One chunk's records as gzip-compressed NDJSON, compressed in one piece off the event loop. */
-async function writeChunk(chunksDir: string, index: number, runs: readonly CollectedRun[], counts: ChunkCounts): Promise<void> {
-  let text = '';
-  for (const run of runs) text += `${JSON.stringify(run)}\n`;
-  await writeFileAtomic(path.join(chunksDir, `${chunkName(index)}.ndjson.gz`), await gzipAsync(text));
+/** One chunk's records (NDJSON lines) gzip-compressed in one piece, off the event loop. */
+async function writeChunk(chunksDir: string, index: number, lines: readonly string[], counts: ChunkCounts): Promise<void> {
+  await writeFileAtomic(path.join(chunksDir, `${chunkName(index)}.ndjson.gz`), await gzipAsync(lines.join('')));
   // Written last: a chunk counts as done only once its counts are on disk too.
   await writeFileAtomic(path.join(chunksDir, `${chunkName(index)}.json`), JSON.stringify(counts));
 }
@@ -176,7 +174,8 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
   const derive = plan.level === 'nodes' && !(await appTakesFiles(dify));
 
   interface OpenChunk {
-    runs: CollectedRun[];
+    /** Each run as its NDJSON line, serialised when it is collected: a string holds far less memory than the parsed node payloads. */
+    lines: string[];
     counts: ChunkCounts;
     /** Runs of the chunk handed out so far, and finished so far. */
     taken: number;
@@ -196,7 +195,7 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
   const chunkOf = (index: number): OpenChunk => {
     let chunk = open.get(index);
     if (!chunk) {
-      chunk = { runs: new Array<CollectedRun>(), counts: emptyCounts(), taken: 0, finished: 0, size: undefined };
+      chunk = { lines: new Array<string>(), counts: emptyCounts(), taken: 0, finished: 0, size: undefined };
       open.set(index, chunk);
     }
     return chunk;
@@ -211,7 +210,7 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
       writtenUpTo += 1;
       writing = writing.then(async () => {
         try {
-          await writeChunk(chunksDir, index, chunk.runs, chunk.counts);
+          await writeChunk(chunksDir, index, chunk.lines, chunk.counts);
         } catch (error) {
           failed = true;
           wake();
@@ -275,7 +274,7 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
   const laneLoop = async (): Promise<void> => {
     for (let work = await take(); work; work = await take()) {
       const chunk = chunkOf(work.chunk);
-      chunk.runs[work.slot] = await collectRun(dify, work.record, plan.level, derive, chunk.counts);
+      chunk.lines[work.slot] = `${JSON.stringify(await collectRun(dify, work.record, plan.level, derive, chunk.counts))}\n`;
       chunk.finished += 1;
       writeReady();
     }

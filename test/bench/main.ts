@@ -37,8 +37,8 @@ const { values: flags } = parseArgs({
     'predecessor-runs': { type: 'string', default: process.env.BENCH_PREDECESSOR_RUNS ?? '500' },
     attachments: { type: 'boolean', default: process.env.BENCH_ATTACHMENTS === '1' },
     profile: { type: 'boolean', default: false },
-    /** Extra Node options for the worker process (e.g. `--max-old-space-size=256`). */
-    'worker-node-options': { type: 'string', default: process.env.BENCH_WORKER_NODE_OPTIONS ?? '' },
+    /** Node options of the worker process; the default is what deploy/ and the Dockerfile set. */
+    'worker-node-options': { type: 'string', default: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=192' },
   },
 });
 
