@@ -8,6 +8,7 @@ import type { DifyClient } from './dify/client';
 import { DifyError } from './dify/errors';
 import type { CollectedRun, RunDetail, WorkflowLog } from './dify/schemas';
 import { detailFromNodes } from './detail-from-nodes';
+import { attemptFileName, currentAttempt } from './attempt-files';
 import { concatenateGzipFiles } from './concat-files';
 import { exists, listFiles, readNdjsonGz, removeFolder, resolveInside, writeFileAtomic } from './storage';
 
@@ -288,7 +289,8 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
   const names = await listFiles(chunksDir, '.json');
   const totals = emptyCounts();
   for (const name of names) addCounts(totals, JSON.parse(await readFile(path.join(chunksDir, name), 'utf8')) as ChunkCounts);
-  const file = `${plan.workDir}/runs.ndjson.gz`;
+  // Named for this attempt: an earlier attempt still running can never replace it.
+  const file = `${plan.workDir}/${attemptFileName('runs', '.ndjson.gz', currentAttempt())}`;
   await concatenateGzipFiles(
     resolveInside(outputDir, file),
     names.map((name) => path.join(chunksDir, name.replace(/\.json$/, '.ndjson.gz'))),
