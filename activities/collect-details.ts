@@ -6,7 +6,7 @@ import { gzip } from 'node:zlib';
 import type { DetailCollection, ReportPlan } from '../common/contracts';
 import type { DifyClient } from './dify/client';
 import { DifyError } from './dify/errors';
-import type { CollectedRun, RunDetail, WorkflowLog } from './dify/schemas';
+import type { CollectedRun, RunDetail, WorkflowLog } from '../common/dify-schemas';
 import { detailFromNodes } from './detail-from-nodes';
 import { attemptFileName, currentAttempt } from './attempt-files';
 import { concatenateGzipFiles } from './concat-files';

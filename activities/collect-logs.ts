@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import type { LogCollection, ReportPlan } from '../common/contracts';
 import type { DifyClient, LogsPage, LogsPageParams } from './dify/client';
-import type { WorkflowLog } from './dify/schemas';
+import type { WorkflowLog } from '../common/dify-schemas';
 import { beat, throwIfCancelled } from './activity-context';
 import { attemptFileName, currentAttempt, runLabel, type AttemptTag } from './attempt-files';
 import {

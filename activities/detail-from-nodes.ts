@@ -1,4 +1,4 @@
-import type { NodeExecution, RunDetail, WorkflowLog } from './dify/schemas';
+import type { NodeExecution, RunDetail, WorkflowLog } from '../common/dify-schemas';
 
 /**
  * A run's detail built from what collection already has, so that at level `nodes` a run

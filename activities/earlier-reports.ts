@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import type { ReportPlan } from '../common/contracts';
 import type { ReportFigures } from '../reports';
 import { TREND_PERIODS, type EarlierReport } from '../reports/trend';
-import type { ReportWindow } from '../workflows/window';
+import type { ReportWindow } from '../common/window';
 import { resolveInside } from './storage';
 
 /**

@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConfigError, redactSecrets } from '../config/load';
-import { WindowError } from '../workflows/window';
+import { WindowError } from '../common/window';
 import { DifyError } from './dify/errors';
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogsPage } from './dify/client';
-import type { WorkflowLog } from './dify/schemas';
+import type { WorkflowLog } from '../common/dify-schemas';
 import { attemptFileName, type AttemptTag } from './attempt-files';
 import { exists, listFiles, readNdjsonGz, StorageError, writeFileAtomic, writeNdjsonGz } from './storage';
 

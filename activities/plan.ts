@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { reportPlanSchema, reportRequestSchema, type ActivityTimeouts, type ReportPlan } from '../common/contracts';
 import { ConfigError, findApp, formatIssues, type Settings } from '../config/load';
-import { boundsWindow, previousWindow, rangeWindow } from '../workflows/window';
+import { boundsWindow, previousWindow, rangeWindow } from '../common/window';
 
 const MINUTE = 60_000;
 

@@ -13,9 +13,9 @@ import { completenessText } from '../reports/completeness';
 import { forPerRunSheets } from '../reports/qa';
 import { redactionFrom } from '../reports/redact';
 import { LOOKBACK_PERIODS, parseUsersFile, USERS_FILE, usersFileContent } from '../reports/user-history';
-import { previousWindow } from '../workflows/window';
+import { previousWindow } from '../common/window';
 import { collectedMessageSchema } from './dify/chat-api';
-import type { CollectedRun } from './dify/schemas';
+import type { CollectedRun } from '../common/dify-schemas';
 import { earlierReports, type EarlierReportFile } from './earlier-reports';
 import { RecordSorter } from './render-sort';
 import { applyModes, DEFAULT_FOLDER_MODE, ensureFolder, readNdjsonGz, removeFolder, replaceFolder, resolveInside, StorageError, writeFileAtomic } from './storage';
@@ -95,11 +95,6 @@ export interface PreviousReport {
 export async function previousReport(outputDir: string, plan: ReportPlan, earlier?: readonly EarlierReportFile[]): Promise<PreviousReport | null> {
   const latest = (earlier ?? (await earlierReports(outputDir, plan, 1)))[0];
   return latest ? { figures: latest.figures, errorSignatures: latest.errorSignatures } : null;
-}
-
-/** The previous period's figures, for the changes; null when that period was never reported. */
-export async function previousFigures(outputDir: string, plan: ReportPlan): Promise<ReportFigures | null> {
-  return (await previousReport(outputDir, plan))?.figures ?? null;
 }
 
 /**

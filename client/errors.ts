@@ -1,6 +1,6 @@
 import { ConfigError } from '../config/load';
 import { TemporalSettingError } from '../config/temporal';
-import { WindowError } from '../workflows/window';
+import { WindowError } from '../common/window';
 
 /** Bad input from the operator: one line naming the field and the fix, exit code 2. */
 export class UsageError extends Error {

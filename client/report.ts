@@ -4,7 +4,7 @@ import type { ReportRequest, ReportSummary } from '../common/contracts';
 import { collectLevelSchema, localeSchema, reportFormatSchema } from '../config/schema';
 import { findApp, type Settings } from '../config/load';
 import { reportWorkflow } from '../workflows';
-import { checkRangeDates, rangeWindow, type ReportWindow } from '../workflows/window';
+import { checkRangeDates, rangeWindow, type ReportWindow } from '../common/window';
 import { UsageError } from './errors';
 import { summaryLine } from '../workflows/metadata';
 import { reportAttributes } from './search-attributes';

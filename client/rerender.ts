@@ -7,7 +7,7 @@ import { findApp, type Settings } from '../config/load';
 import { localeSchema, reportFormatSchema } from '../config/schema';
 import { renderReportFolder } from '../activities/render';
 import { exists } from '../activities/storage';
-import { previousWindow } from '../workflows/window';
+import { previousWindow } from '../common/window';
 import { UsageError } from './errors';
 
 /**

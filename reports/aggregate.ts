@@ -1,4 +1,4 @@
-import { localDates } from '../workflows/window';
+import { localDates } from '../common/window';
 import { ChatAccumulator, type ChatAggregates } from './chat-aggregate';
 import { errorSignature } from './errors';
 import { bucketIndex, emptyLatencyHistogram, type HistogramBucket } from './histogram';

@@ -1,5 +1,5 @@
 import type { CollectedMessage } from '../activities/dify/chat-api';
-import type { CollectedRun } from '../activities/dify/schemas';
+import type { CollectedRun } from '../common/dify-schemas';
 import { toChatRecord } from './chat-records';
 import { toRunRecord, type RunRecord } from './records';
 import { redactRecord } from './redact';

@@ -1,4 +1,4 @@
-import type { NodeExecution } from '../activities/dify/schemas';
+import type { NodeExecution } from '../common/dify-schemas';
 import type { RunRecord } from './records';
 
 /** What the Q&A sheet reads from one run: question, attachments, answer and what was retrieved. */

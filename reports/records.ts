@@ -1,4 +1,4 @@
-import type { CollectedRun, NodeExecution } from '../activities/dify/schemas';
+import type { CollectedRun, NodeExecution } from '../common/dify-schemas';
 
 /**
  * One run flattened into the fields the reports read. Every "where does this value come from"
@@ -131,9 +131,4 @@ export function toRunRecord(run: CollectedRun): RunRecord {
     detailStatus,
     failedNode,
   };
-}
-
-/** Oldest first; the log id breaks ties so the order never depends on how Dify paged. */
-export function toOrderedRecords(runs: readonly CollectedRun[]): RunRecord[] {
-  return runs.map(toRunRecord).sort((a, b) => a.createdAt - b.createdAt || (a.logId < b.logId ? -1 : a.logId > b.logId ? 1 : 0));
 }

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { NodeExecution } from '../activities/dify/schemas';
+import type { NodeExecution } from '../common/dify-schemas';
 import type { ChatFacts, RunRecord } from './records';
 
 /**
@@ -16,8 +16,6 @@ export interface Redaction {
   /** Leave question, answer, segment text and attachment names out of every report. */
   dropQaText: boolean;
 }
-
-export const NO_REDACTION: Redaction = { hashUserId: null, maskText: false, dropQaText: false };
 
 /** The app's settings (`AppConfig.redaction`) plus the deployment's key. */
 export function redactionFrom(settings: { userIds: boolean; text: boolean; qaText: 'keep' | 'drop' }, key: string | undefined): Redaction {

@@ -1,4 +1,4 @@
-import type { ReportWindow } from '../workflows/window';
+import type { ReportWindow } from '../common/window';
 import type { ReportContext, ReportFigures } from './types';
 
 /**

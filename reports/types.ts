@@ -1,6 +1,6 @@
 import type { Completeness } from '../common/contracts';
 import type { Locale, ReportFormat } from '../config/schema';
-import type { ReportWindow } from '../workflows/window';
+import type { ReportWindow } from '../common/window';
 import type { Aggregates } from './aggregate';
 import type { Redaction } from './redact';
 import type { EarlierReport } from './trend';

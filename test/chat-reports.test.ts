@@ -7,7 +7,7 @@ import { renderReport, type ReportContext } from '../reports';
 import { evaluateAlerts } from '../reports/alerts';
 import { changesAgainst } from '../reports/changes';
 import { redactionFrom } from '../reports/redact';
-import { rangeWindow } from '../workflows/window';
+import { rangeWindow } from '../common/window';
 
 /**
  * Chat reports from collected messages, without Temporal: redaction of everything a chat app

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { detailFromNodes } from '../activities/detail-from-nodes';
-import type { NodeExecution, WorkflowLog } from '../activities/dify/schemas';
+import type { NodeExecution, WorkflowLog } from '../common/dify-schemas';
 
 /** When a run's detail may be built from its log item and node executions, and when it must be asked for. */
 

@@ -10,7 +10,7 @@ import type { Completeness, ReportSummary } from '../common/contracts';
 import { loadSettings } from '../config/load';
 import { deliverNotifications } from '../activities/notify';
 import { renderReport } from '../reports';
-import { rangeWindow } from '../workflows/window';
+import { rangeWindow } from '../common/window';
 import { fixtureRuns } from './fixtures/report-runs';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ReportSummary } from '../common/contracts';
 import { loadSettings, type Settings } from '../config/load';
 import { DifyClient, type DifyClientOptions, type LogsPage, type LogsPageParams } from '../activities/dify/client';
-import type { RunDetail } from '../activities/dify/schemas';
+import type { RunDetail } from '../common/dify-schemas';
 import { startDifyServer, type DifyFaults, type RecordedRequest, type RunningDifyServer } from '../simulator/dify-server';
 import { prepareReport, startReport } from '../client/report';
 import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-builder';

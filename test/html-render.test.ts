@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Completeness } from '../common/contracts';
 import { renderReport, type ReportContext } from '../reports';
-import { rangeWindow } from '../workflows/window';
+import { rangeWindow } from '../common/window';
 import { fixtureRuns } from './fixtures/report-runs';
 
 /**

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DifyClient, type DifyClientOptions } from '../activities/dify/client';
-import type { NodeExecution } from '../activities/dify/schemas';
+import type { NodeExecution } from '../common/dify-schemas';
 import { loadSettings, type Settings } from '../config/load';
 import { prepareReport, startReport } from '../client/report';
 import type { ReportSummary } from '../common/contracts';

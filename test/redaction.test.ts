@@ -10,7 +10,7 @@ import { renderReportFolder } from '../activities/render';
 import { writeNdjsonGz } from '../activities/storage';
 import { renderReport, type ReportContext } from '../reports';
 import { maskText, redactionFrom, userIdHasher } from '../reports/redact';
-import { previousWindow, rangeWindow } from '../workflows/window';
+import { previousWindow, rangeWindow } from '../common/window';
 import { CAROL_EMAIL, PHONE_USER, redactionRuns, SECRETS } from './fixtures/report-redaction';
 
 /**

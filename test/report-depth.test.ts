@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
-import type { CollectedRun } from '../activities/dify/schemas';
+import type { CollectedRun } from '../common/dify-schemas';
 import type { Completeness } from '../common/contracts';
 import { renderReport, type ReportContext, type ReportFigures } from '../reports';
 import { toCsv } from '../reports/csv';
 import { userKey } from '../reports/user-history';
-import { rangeWindow } from '../workflows/window';
+import { rangeWindow } from '../common/window';
 import { fixtureRuns, node, run } from './fixtures/report-runs';
 
 /**

@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Completeness, DetailCollection, LogCollection, ReportPlan } from '../common/contracts';
-import type { CollectedRun } from '../activities/dify/schemas';
+import type { CollectedRun } from '../common/dify-schemas';
 import { loadSettings, type AppConfig } from '../config/load';
 import { renderReportFolder } from '../activities/render';
 import { RecordSorter } from '../activities/render-sort';
 import { writeNdjsonGz } from '../activities/storage';
 import { prepareRecord, renderReport } from '../reports';
 import { userKey } from '../reports/user-history';
-import { boundsWindow, previousWindow, rangeWindow, type ReportWindow } from '../workflows/window';
+import { boundsWindow, previousWindow, rangeWindow, type ReportWindow } from '../common/window';
 import { DAY1, fixtureRuns, run } from './fixtures/report-runs';
 
 /**

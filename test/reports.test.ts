@@ -8,7 +8,7 @@ import { renderReport, type ReportContext, type ReportFigures } from '../reports
 import { errorSignature } from '../reports/errors';
 import { percentile } from '../reports/numbers';
 import { truncate } from '../reports/qa';
-import { rangeWindow } from '../workflows/window';
+import { rangeWindow } from '../common/window';
 import { fixtureRuns, TIMEOUT_ERROR_3 } from './fixtures/report-runs';
 import { TEMPLATE_HEAD_HEX } from './fixtures/report-templates';
 

@@ -10,7 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadSettings, type Settings } from '../config/load';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { applySchedules, backfillSchedule, describeSchedule, listSchedules, scheduleId } from '../client/schedules';
-import { dailyWindow, weeklyWindow } from '../workflows/window';
+import { dailyWindow, weeklyWindow } from '../common/window';
 import { FIXTURE_TOKEN, fixtureStore, type FixtureRun } from './fixtures/store-builder';
 import { recordHistory } from './helpers/history';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';

@@ -11,7 +11,7 @@ import { renderReportFolder } from '../activities/render';
 import { writeNdjsonGz } from '../activities/storage';
 import { prepareReport } from '../client/report';
 import { configurationProblems } from '../client/check-config';
-import { dailyWindow, previousWindow, rangeWindow, WindowError } from '../workflows/window';
+import { dailyWindow, previousWindow, rangeWindow, WindowError } from '../common/window';
 import { fixtureRuns } from './fixtures/report-runs';
 
 /**

@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DetailCollection, LogCollection, ReportPlan } from '../common/contracts';
-import type { CollectedRun } from '../activities/dify/schemas';
+import type { CollectedRun } from '../common/dify-schemas';
 import { loadSettings } from '../config/load';
 import { renderReportFolder } from '../activities/render';
 import { writeNdjsonGz } from '../activities/storage';
 import type { ReportFigures } from '../reports';
 import { costText } from '../reports/numbers';
-import { dailyWindow, previousWindow, type ReportWindow } from '../workflows/window';
+import { dailyWindow, previousWindow, type ReportWindow } from '../common/window';
 import { fixtureRuns } from './fixtures/report-runs';
 
 /**

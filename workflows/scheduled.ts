@@ -11,7 +11,7 @@ import { scheduledReportInputSchema, type ReportSummary, type ScheduledReportInp
 import { summaryLine } from './metadata';
 import { reportWorkflow } from './report';
 import { APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE } from './search-attributes';
-import { dailyWindow, weeklyWindow, WindowError, type ReportWindow } from './window';
+import { dailyWindow, weeklyWindow, WindowError, type ReportWindow } from '../common/window';
 
 /**
  * The period comes from the Schedule's scheduled time (TemporalScheduledStartTime), never from

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { DifyClient } from './client';
 import { DifyError } from './errors';
-import { decimalSchema, nodeExecutionSchema, timestampSchema } from './schemas';
+import { decimalSchema, nodeExecutionSchema, timestampSchema } from '../../common/dify-schemas';
 
 /**
  * Chat apps (`advanced-chat` chatflows, `chat` chatbots, `agent-chat` agents) through the

@@ -21,7 +21,7 @@ import {
   type NodeExecution,
   type RunDetail,
   type WorkflowLog,
-} from './schemas';
+} from '../../common/dify-schemas';
 
 export interface DifyClientOptions {
   /** Server address without /v1. */

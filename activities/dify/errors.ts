@@ -1,4 +1,4 @@
-import { errorEnvelopeSchema } from './schemas';
+import { errorEnvelopeSchema } from '../../common/dify-schemas';
 
 /**
  * One error type for everything that goes wrong talking to Dify. `kind` says what happened,

@@ -1,5 +1,5 @@
 import type { Completeness, ReportSummary } from '../../common/contracts';
-import type { ReportWindow } from '../../workflows/window';
+import type { ReportWindow } from '../../common/window';
 import type { BreachedAlert } from '../../reports/alerts';
 import type { Locale } from '../../config/schema';
 import { completenessIn } from '../../reports/completeness';

@@ -1,5 +1,5 @@
 import { DifyClient } from '../../activities/dify/client';
-import type { WorkflowLog } from '../../activities/dify/schemas';
+import type { WorkflowLog } from '../../common/dify-schemas';
 
 /**
  * The predecessor's collection strategy, for comparison in the same harness: list the logs,

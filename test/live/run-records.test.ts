@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { detailFromNodes } from '../../activities/detail-from-nodes';
 import { DifyClient } from '../../activities/dify/client';
-import type { CollectedRun, NodeExecution, RunDetail, WorkflowLog } from '../../activities/dify/schemas';
+import type { CollectedRun, NodeExecution, RunDetail, WorkflowLog } from '../../common/dify-schemas';
 import { attachmentsOf, questionOf } from '../../reports/qa';
 import { toRunRecord } from '../../reports/records';
 import { liveDify } from './harness';
