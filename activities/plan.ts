@@ -19,6 +19,7 @@ export function activityTimeouts(window: Pick<ReportPlan['window'], 'from' | 'to
     mergeMs: (5 + 2 * days) * MINUTE,
     renderMs: (15 + 5 * days) * MINUTE,
     notifyMs: 5 * MINUTE,
+    notifyHeartbeatMs: Math.max(heartbeatMs, MINUTE / 2),
   };
 }
 

@@ -42,6 +42,11 @@ export const activityTimeoutsSchema = z.object({
   mergeMs: z.number().int().positive(),
   renderMs: z.number().int().positive(),
   notifyMs: z.number().int().positive(),
+  /**
+   * Heartbeat timeout of the notification steps: at least half a minute, because a timed-out
+   * attempt may still be sending (charts are drawn on the event loop) when its retry starts.
+   */
+  notifyHeartbeatMs: z.number().int().positive().optional(),
 });
 export type ActivityTimeouts = z.infer<typeof activityTimeoutsSchema>;
 

@@ -28,7 +28,7 @@ import { recordHistory } from './helpers/history';
  * the simulator's (or the SMTP server's, or a FIFO's) answers, never by hooks in the code.
  */
 
-const HEARTBEAT_TIMEOUT = '3s';
+const HEARTBEAT_TIMEOUT = '5s';
 /** Runs per detail chunk in activities/collect-details.ts: the detail kill comes right after the first chunk. */
 const DETAIL_CHUNK = 250;
 const isLogs = (request: RecordedRequest): boolean => request.path === '/v1/workflows/logs';

@@ -16,9 +16,9 @@ export type TimedActivities = Pick<Activities, 'collectLogs' | 'collectDetails' 
 export function timedActivities(plan: ReportPlan | undefined): TimedActivities | undefined {
   const timeouts = plan?.timeouts;
   if (!timeouts || !patched(PLAN_TIMEOUTS_PATCH)) return undefined;
-  const options = (startToCloseMs: number, retry: ActivityOptions['retry']): ActivityOptions => ({
+  const options = (startToCloseMs: number, retry: ActivityOptions['retry'], heartbeatMs = timeouts.heartbeatMs): ActivityOptions => ({
     startToCloseTimeout: startToCloseMs,
-    heartbeatTimeout: timeouts.heartbeatMs,
+    heartbeatTimeout: heartbeatMs,
     retry: { ...retry, nonRetryableErrorTypes: NON_RETRYABLE },
   });
   const { collectLogs, collectDetails } = proxyActivities<Activities>(
@@ -29,7 +29,7 @@ export function timedActivities(plan: ReportPlan | undefined): TimedActivities |
   // Channels can be slow (SMTP) or rate-limited (DingTalk: 20 messages a minute), so retries
   // are spaced out; the delivery ledger keeps a retried attempt from sending twice.
   const { notifyReport, notifyFailure } = proxyActivities<Activities>(
-    options(timeouts.notifyMs, { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8 }),
+    options(timeouts.notifyMs, { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8 }, timeouts.notifyHeartbeatMs ?? timeouts.heartbeatMs),
   );
   return { collectLogs, collectDetails, mergeShards, renderReports, notifyReport, notifyFailure };
 }
