@@ -1,4 +1,7 @@
 import { activityInfo } from '@temporalio/activity';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { removeFolder } from './storage';
 
 /**
  * Names of scratch files owned by one activity attempt. A retried attempt may start while the
@@ -26,4 +29,19 @@ export function runLabel(tag: AttemptTag): string {
 /** `base.<run>-a<attempt><extension>`: one attempt's own version of a file. */
 export function attemptFileName(base: string, extension: string, tag: AttemptTag): string {
   return `${base}.${runLabel(tag)}-a${tag.attempt}${extension}`;
+}
+
+/**
+ * Removes the scratch of other runs of the same workflow id under `root` (a failed run that
+ * never cleaned up saw another moment of Dify), keeping `keep`, this run's folder: this run's
+ * other attempts, which may be newer, are never touched.
+ */
+export async function removeOtherRuns(root: string, keep: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name !== keep) await removeFolder(path.join(root, name));
 }

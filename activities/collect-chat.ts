@@ -6,7 +6,8 @@ import { ChatApi, consoleMinute, type ChatConversation, type ChatMessage, type C
 import type { DifyClient } from './dify/client';
 import { DifyError } from './dify/errors';
 import type { Collection } from './merge-shards';
-import { exists, listFiles, readNdjsonGz, removeFolder, resolveInside, writeNdjsonGz } from './storage';
+import { attemptFileName, currentAttempt, removeOtherRuns, runLabel, type AttemptTag } from './attempt-files';
+import { exists, readNdjsonGz, resolveInside, writeNdjsonGz } from './storage';
 
 /**
  * Collection for chat apps (chatflow, chatbot, agent). Their unit is the message, and the
@@ -39,7 +40,11 @@ const LISTING_PASSES = 3;
 
 interface ChatProgress {
   listed?: boolean;
+  /** The conversation listing's file name, written by the attempt that listed. */
+  listing?: string;
   chunksDone?: number;
+  /** File name of each saved chunk, by index: each was written by the attempt that saved it. */
+  chunks?: string[];
 }
 
 interface ChunkCounts {
@@ -60,7 +65,17 @@ interface Listing {
   conversations: ChatConversation[];
 }
 
-const chunkFileName = (index: number): string => `chunk-${String(index).padStart(5, '0')}.ndjson.gz`;
+/** One attempt's own version of a chunk, so an older attempt still running never replaces it. */
+const chunkFileName = (index: number, tag: AttemptTag): string => attemptFileName(`chunk-${String(index).padStart(5, '0')}`, '.ndjson.gz', tag);
+
+/** The resume point a heartbeat names, if every file it names is on disk. */
+async function resumable(dir: string, resumed: ChatProgress | undefined): Promise<boolean> {
+  if (resumed?.listed !== true || typeof resumed.listing !== 'string' || !(await exists(path.join(dir, resumed.listing)))) return false;
+  const chunks = resumed.chunks ?? [];
+  if (chunks.length !== (resumed.chunksDone ?? 0)) return false;
+  for (const name of chunks) if (typeof name !== 'string' || !(await exists(path.join(dir, name)))) return false;
+  return true;
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -200,18 +215,20 @@ function boundSeconds(iso: string): number {
 
 export async function collectChatMessages(dify: DifyClient, appId: string | undefined, outputDir: string, plan: ReportPlan, mode: string, concurrency: number): Promise<Collection> {
   const api = new ChatApi(dify, appId);
-  const chatDir = resolveInside(outputDir, `${plan.workDir}/chat`);
-  const listingFile = path.join(chatDir, 'conversations.ndjson.gz');
-  const chunksDir = path.join(chatDir, 'chunks');
+  const tag = currentAttempt();
+  const chatRoot = resolveInside(outputDir, `${plan.workDir}/chat`);
+  // One folder per workflow run; inside it every attempt writes files named for itself.
+  const chatDir = path.join(chatRoot, runLabel(tag));
   const resumed = activityInfo().heartbeatDetails as ChatProgress | undefined;
   let progress: ChatProgress = {};
-  if (resumed?.listed === true && (await exists(listingFile))) {
-    progress = { ...resumed };
+  if (await resumable(chatDir, resumed)) {
+    progress = { ...resumed, chunks: [...(resumed?.chunks ?? [])] };
     log.info('Resuming chat collection', { chunksDone: progress.chunksDone ?? 0 });
   } else {
     // Files of an earlier run of the same workflow id describe another moment of Dify.
-    await removeFolder(chatDir);
+    await removeOtherRuns(chatRoot, runLabel(tag));
   }
+  const listingFile = path.join(chatDir, progress.listing ?? attemptFileName('conversations', '.ndjson.gz', tag));
 
   const window: WindowSeconds = { from: boundSeconds(plan.window.from), to: boundSeconds(plan.window.to) };
   let listing: Listing;
@@ -228,7 +245,7 @@ export async function collectChatMessages(dify: DifyClient, appId: string | unde
     listing.conversations.sort((a, b) => (a.updated_at ?? 0) - (b.updated_at ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const { conversations, ...header } = listing;
     await writeNdjsonGz(listingFile, [header, ...conversations]);
-    progress = { listed: true, chunksDone: 0 };
+    progress = { listed: true, listing: path.basename(listingFile), chunksDone: 0, chunks: [] };
     heartbeat(progress);
   }
 
@@ -247,16 +264,18 @@ export async function collectChatMessages(dify: DifyClient, appId: string | unde
       }
       return collected;
     });
-    await writeNdjsonGz(path.join(chunksDir, chunkFileName(index)), [counts, ...records.flat()]);
-    progress = { listed: true, chunksDone: index + 1 };
+    const name = chunkFileName(index, tag);
+    await writeNdjsonGz(path.join(chatDir, name), [counts, ...records.flat()]);
+    progress = { ...progress, chunksDone: index + 1, chunks: [...(progress.chunks ?? []), name] };
     heartbeat(progress);
   }
 
   const totals: ChunkCounts = { messages: 0, conversationsInWindow: 0, conversationFailures: 0, conversationsGone: 0, messagesShort: 0, invalid: 0, nodesFetched: 0, nodeFailures: 0 };
   async function* merged(): AsyncGenerator<CollectedMessage> {
-    for (const name of await listFiles(chunksDir, '.ndjson.gz')) {
+    // Exactly the chunks this attempt saved or resumed from, whatever other attempts left beside them.
+    for (const name of progress.chunks ?? []) {
       let first = true;
-      for await (const value of readNdjsonGz(path.join(chunksDir, name))) {
+      for await (const value of readNdjsonGz(path.join(chatDir, name))) {
         if (first) {
           const counts = value as ChunkCounts;
           for (const key of Object.keys(totals) as (keyof ChunkCounts)[]) totals[key] += counts[key];
@@ -267,7 +286,8 @@ export async function collectChatMessages(dify: DifyClient, appId: string | unde
       }
     }
   }
-  const file = `${plan.workDir}/runs.ndjson.gz`;
+  // Named for this attempt: an earlier attempt still running can never replace it.
+  const file = `${plan.workDir}/${attemptFileName('runs', '.ndjson.gz', tag)}`;
   const fetched = await writeNdjsonGz(resolveInside(outputDir, file), merged());
   const invalid = totals.invalid + listing.invalid.length;
   return {

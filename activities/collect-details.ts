@@ -8,9 +8,9 @@ import type { DifyClient } from './dify/client';
 import { DifyError } from './dify/errors';
 import type { CollectedRun, RunDetail, WorkflowLog } from '../common/dify-schemas';
 import { detailFromNodes } from './detail-from-nodes';
-import { attemptFileName, currentAttempt } from './attempt-files';
+import { attemptFileName, currentAttempt, removeOtherRuns, runLabel, type AttemptTag } from './attempt-files';
 import { concatenateGzipFiles } from './concat-files';
-import { exists, listFiles, readNdjsonGz, removeFolder, resolveInside, writeFileAtomic } from './storage';
+import { exists, readNdjsonGz, resolveInside, writeFileAtomic } from './storage';
 
 const gzipAsync = promisify(gzip);
 
@@ -26,6 +26,8 @@ const CHUNKS_AHEAD = 2;
  */
 interface DetailProgress {
   chunksDone: number;
+  /** File name (without extension) of each saved chunk, by index: each was written by the attempt that saved it. */
+  chunks?: string[];
 }
 
 interface ChunkCounts {
@@ -53,6 +55,18 @@ function addCounts(total: ChunkCounts, counts: ChunkCounts): void {
 }
 
 const chunkName = (index: number): string => `chunk-${String(index).padStart(5, '0')}`;
+/** One attempt's own version of a chunk, so an older attempt still running never replaces it. */
+const chunkBase = (index: number, tag: AttemptTag): string => attemptFileName(chunkName(index), '', tag);
+
+/** The chunks a heartbeat names, if they are all on disk; else nothing to resume from. */
+async function savedChunks(dir: string, resumed: DetailProgress | undefined): Promise<string[]> {
+  if (!resumed || typeof resumed.chunksDone !== 'number' || resumed.chunksDone <= 0) return [];
+  // A heartbeat of an earlier release names no files: its attempt starts afresh.
+  const bases = resumed.chunks;
+  if (!Array.isArray(bases) || bases.length !== resumed.chunksDone) return [];
+  for (const base of bases) if (typeof base !== 'string' || !(await exists(path.join(dir, `${base}.json`)))) return [];
+  return bases;
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -148,10 +162,10 @@ async function appTakesFiles(dify: DifyClient): Promise<boolean> {
 }
 
 /** One chunk's records (NDJSON lines) gzip-compressed in one piece, off the event loop. */
-async function writeChunk(chunksDir: string, index: number, lines: readonly string[], counts: ChunkCounts): Promise<void> {
-  await writeFileAtomic(path.join(chunksDir, `${chunkName(index)}.ndjson.gz`), await gzipAsync(lines.join('')));
+async function writeChunk(chunksDir: string, base: string, lines: readonly string[], counts: ChunkCounts): Promise<void> {
+  await writeFileAtomic(path.join(chunksDir, `${base}.ndjson.gz`), await gzipAsync(lines.join('')));
   // Written last: a chunk counts as done only once its counts are on disk too.
-  await writeFileAtomic(path.join(chunksDir, `${chunkName(index)}.json`), JSON.stringify(counts));
+  await writeFileAtomic(path.join(chunksDir, `${base}.json`), JSON.stringify(counts));
 }
 
 /**
@@ -161,15 +175,17 @@ async function writeChunk(chunksDir: string, index: number, lines: readonly stri
  * saved (heartbeat details). Cancellation stops taking new runs at once.
  */
 export async function collectRunDetails(dify: DifyClient, outputDir: string, plan: ReportPlan, logsFile: string, concurrency: number): Promise<DetailCollection> {
-  const chunksDir = resolveInside(outputDir, `${plan.workDir}/detail-chunks`);
-  const resumed = activityInfo().heartbeatDetails as DetailProgress | undefined;
-  let chunksDone = 0;
-  if (resumed && typeof resumed.chunksDone === 'number' && resumed.chunksDone > 0 && (await exists(path.join(chunksDir, `${chunkName(resumed.chunksDone - 1)}.json`)))) {
-    chunksDone = resumed.chunksDone;
+  const tag = currentAttempt();
+  const chunksRoot = resolveInside(outputDir, `${plan.workDir}/detail-chunks`);
+  // One folder per workflow run; inside it every attempt writes chunks named for itself.
+  const chunksDir = path.join(chunksRoot, runLabel(tag));
+  const chunks = await savedChunks(chunksDir, activityInfo().heartbeatDetails as DetailProgress | undefined);
+  let chunksDone = chunks.length;
+  if (chunksDone > 0) {
     log.info('Resuming detail collection', { chunksDone });
   } else {
     // Chunks of an earlier run of the same workflow id would be merged with this one's.
-    await removeFolder(chunksDir);
+    await removeOtherRuns(chunksRoot, runLabel(tag));
   }
   const signal = cancellationSignal();
   const derive = plan.level === 'nodes' && !(await appTakesFiles(dify));
@@ -211,14 +227,16 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
       writtenUpTo += 1;
       writing = writing.then(async () => {
         try {
-          await writeChunk(chunksDir, index, chunk.lines, chunk.counts);
+          const base = chunkBase(index, tag);
+          await writeChunk(chunksDir, base, chunk.lines, chunk.counts);
+          chunks[index] = base;
         } catch (error) {
           failed = true;
           wake();
           throw error;
         }
         chunksDone = index + 1;
-        heartbeat({ chunksDone } satisfies DetailProgress);
+        heartbeat({ chunksDone, chunks: chunks.slice(0, chunksDone) } satisfies DetailProgress);
         wake();
       });
     }
@@ -286,14 +304,14 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
   for (const result of lanes) if (result.status === 'rejected') throw result.reason;
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('detail collection cancelled');
 
-  const names = await listFiles(chunksDir, '.json');
+  // Exactly the chunks this attempt saved or resumed from, whatever other attempts left beside them.
   const totals = emptyCounts();
-  for (const name of names) addCounts(totals, JSON.parse(await readFile(path.join(chunksDir, name), 'utf8')) as ChunkCounts);
+  for (const base of chunks) addCounts(totals, JSON.parse(await readFile(path.join(chunksDir, `${base}.json`), 'utf8')) as ChunkCounts);
   // Named for this attempt: an earlier attempt still running can never replace it.
   const file = `${plan.workDir}/${attemptFileName('runs', '.ndjson.gz', currentAttempt())}`;
   await concatenateGzipFiles(
     resolveInside(outputDir, file),
-    names.map((name) => path.join(chunksDir, name.replace(/\.json$/, '.ndjson.gz'))),
+    chunks.map((base) => path.join(chunksDir, `${base}.ndjson.gz`)),
   );
   if (Object.keys(totals.fallbacks).length > 0) log.info('Runs that needed their run detail', { fallbacks: totals.fallbacks });
   return {

@@ -1,12 +1,11 @@
 import { activityInfo, log } from '@temporalio/activity';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import type { LogCollection, ReportPlan } from '../common/contracts';
 import type { DifyClient, LogsPage, LogsPageParams } from './dify/client';
 import type { WorkflowLog } from '../common/dify-schemas';
 import { beat, throwIfCancelled } from './activity-context';
-import { attemptFileName, currentAttempt, runLabel, type AttemptTag } from './attempt-files';
+import { attemptFileName, currentAttempt, removeOtherRuns, runLabel, type AttemptTag } from './attempt-files';
 import {
   answerFile,
   chainIsOnDisk,
@@ -20,7 +19,7 @@ import {
   type AnswerRequest,
   type Writers,
 } from './log-answers';
-import { removeFolder, resolveInside, StorageError, writeNdjsonGz } from './storage';
+import { resolveInside, StorageError, writeNdjsonGz } from './storage';
 
 export const PAGE_SIZE = 100;
 
@@ -180,17 +179,6 @@ async function resumePoints(dir: string, tag: AttemptTag): Promise<LogProgress[]
     if (candidate.answers > 0 && (await chainIsOnDisk(dir, candidate.writers, candidate.answers, tag))) usable.push(candidate);
   }
   return usable;
-}
-
-/** Scratch of other runs of the same workflow id (a failed run that never cleaned up): another view of Dify. */
-async function removeOtherRuns(pagesRoot: string, keep: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(pagesRoot);
-  } catch {
-    return;
-  }
-  for (const name of names) if (name !== keep) await removeFolder(path.join(pagesRoot, name));
 }
 
 class LogCollector {
