@@ -54,6 +54,8 @@ export class ProgressDisplay {
   private lastPrinted = 0;
   private lastPhase: LiveProgress['phase'] | undefined;
   private doneAt: { at: number; runs: number } | undefined;
+  /** The most runs and requests shown so far: a display of work done never goes back. */
+  private most = { runs: 0, requests: 0 };
 
   constructor(
     private readonly isTty: boolean,
@@ -72,7 +74,11 @@ export class ProgressDisplay {
     return ((progress.runsExpected - progress.runsDone) * (now - this.doneAt.at)) / done / 1000;
   }
 
-  update(progress: LiveProgress, now = Date.now()): void {
+  update(reading: LiveProgress, now = Date.now()): void {
+    // Between the end of a collection step and the workflow's next task, the step is no longer
+    // running and its count not yet in the workflow's own figures: one reading may fall short.
+    this.most = { runs: Math.max(this.most.runs, reading.runsDone), requests: Math.max(this.most.requests, reading.requests) };
+    const progress: LiveProgress = { ...reading, runsDone: this.most.runs, requests: this.most.requests };
     const rate = this.rate.add(now, progress.requests);
     const eta = this.eta(progress, now);
     if (this.isTty) {
