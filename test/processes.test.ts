@@ -1,45 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { FIXTURE_TOKEN, fixtureStore } from './fixtures/store-builder';
+import { startCli } from './helpers/processes';
 import { startTemporal } from './helpers/temporal';
-
-const CLI = path.join(__dirname, '..', 'bin', 'difyscope.js');
-
-/** Starts the CLI and resolves once a line matches; collects everything it prints. */
-function startCli(args: string[], env: Record<string, string>, cwd: string) {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, cwd });
-  let output = '';
-  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(output)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    exited,
-    output: () => output,
-    waitFor: (pattern: RegExp, timeoutMs = 60_000) =>
-      new Promise<void>((resolve, reject) => {
-        if (pattern.test(output)) return resolve();
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output:\n${output}`)), timeoutMs);
-        waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
-      }),
-  };
-}
 
 describe('long-running commands stop cleanly', () => {
   let env: TestWorkflowEnvironment;
