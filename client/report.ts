@@ -66,7 +66,7 @@ export async function startReport(client: Client, settings: Settings, prepared: 
     // What the Web UI lists: `range · support · 2025-03-01_2025-03-07`, then the exact bounds.
     staticSummary: summaryLine(window.kind, request.app, window.label),
     staticDetails: `${window.from} → ${window.to} (${window.timezone})${request.level ? ` · level ${request.level}` : ''}${request.formats ? ` · ${request.formats.join(',')}` : ''}${request.locale ? ` · ${request.locale}` : ''}`,
-    typedSearchAttributes: await reportAttributes(client, { app: request.app, kind: window.kind, period: window.label }),
+    typedSearchAttributes: await reportAttributes(client, { app: request.app, kind: window.kind, period: window.label, summary: summaryLine(window.kind, request.app, window.label) }),
   });
 }
 

@@ -125,6 +125,10 @@ function inWeekOrder(days: readonly string[]): string[] {
   return WEEKDAY_NAMES.filter((day) => days.includes(day));
 }
 
+function scheduleSummary(kind: ScheduleKind, app: AppConfig): string {
+  return `${kind} report · ${app.name}`;
+}
+
 function scheduleOptions(id: string, definition: Definition, app: AppConfig, kind: ScheduleKind, attributes: SearchAttributePair[] = []): ScheduleOptions {
   return {
     scheduleId: id,
@@ -139,7 +143,7 @@ function scheduleOptions(id: string, definition: Definition, app: AppConfig, kin
       taskQueue: definition.taskQueue,
       args: definition.args,
       workflowRunTimeout: definition.runTimeoutMs,
-      staticSummary: `${kind} report · ${app.name}`,
+      staticSummary: scheduleSummary(kind, app),
       // App and kind, so each run's report (a child) is found by them in the Web UI.
       ...(attributes.length > 0 ? { typedSearchAttributes: attributes } : {}),
     },
@@ -207,7 +211,7 @@ export async function applySchedules(client: Client, settings: Settings, options
       if (!(error instanceof ScheduleNotFoundError)) throw error;
     }
     if (!current) {
-      await client.schedule.create(scheduleOptions(id, definition, app, kind, await reportAttributes(client, { app: app.key, kind })));
+      await client.schedule.create(scheduleOptions(id, definition, app, kind, await reportAttributes(client, { app: app.key, kind, summary: scheduleSummary(kind, app) })));
       results.push({ id, outcome: 'created' });
       continue;
     }
@@ -215,7 +219,7 @@ export async function applySchedules(client: Client, settings: Settings, options
       results.push({ id, outcome: 'unchanged' });
       continue;
     }
-    const next = scheduleOptions(id, definition, app, kind, await reportAttributes(client, { app: app.key, kind }));
+    const next = scheduleOptions(id, definition, app, kind, await reportAttributes(client, { app: app.key, kind, summary: scheduleSummary(kind, app) }));
     await handle.update((previous) => ({ ...previous, spec: next.spec, action: next.action, policies: next.policies }));
     results.push({ id, outcome: 'updated' });
   }

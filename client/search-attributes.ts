@@ -19,30 +19,36 @@ export async function registerSearchAttributes(connection: Connection, namespace
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((key) => [key.name, KEYWORD])) });
 }
 
-const known = new WeakMap<object, Promise<boolean>>();
+const known = new WeakMap<object, Promise<ReadonlySet<string>>>();
 
-/** Whether all three are registered in the client's namespace (asked once per connection). */
-export function reportAttributesRegistered(client: Client): Promise<boolean> {
+/** Which of them are registered in the client's namespace (asked once per connection). */
+export function registeredReportAttributes(client: Client): Promise<ReadonlySet<string>> {
   const connection = client.connection;
   let answer = known.get(connection);
   if (!answer) {
     answer = connection.operatorService
       .listSearchAttributes({ namespace: client.options.namespace })
-      .then((found) => REPORT_ATTRIBUTES.every((key) => found.customAttributes?.[key.name] !== undefined))
+      .then((found) => new Set(REPORT_ATTRIBUTES.map((key) => key.name).filter((name) => found.customAttributes?.[name] !== undefined)))
       // A namespace the client may not list (restricted API key): do without.
-      .catch(() => false);
+      .catch(() => new Set<string>());
     known.set(connection, answer);
   }
   return answer;
 }
 
-/** The attributes of a report, or none when they are not registered. */
-export async function reportAttributes(client: Client, values: { app: string; kind: string; period?: string }): Promise<SearchAttributePair[]> {
-  if (!(await reportAttributesRegistered(client))) return [];
-  const [app, kind, period] = REPORT_ATTRIBUTES;
+/**
+ * The attributes of a report that are registered. App, kind and period go together (the
+ * workflows pass them on when the app is there); the summary is added where it is registered
+ * too, so a cluster that registered only the first three keeps them.
+ */
+export async function reportAttributes(client: Client, values: { app: string; kind: string; period?: string; summary?: string }): Promise<SearchAttributePair[]> {
+  const registered = await registeredReportAttributes(client);
+  const [app, kind, period, summary] = REPORT_ATTRIBUTES;
+  if (![app, kind, period].every((key) => registered.has(key.name))) return [];
   return [
     { key: app, value: values.app },
     { key: kind, value: values.kind },
     ...(values.period === undefined ? [] : [{ key: period, value: values.period }]),
+    ...(values.summary === undefined || !registered.has(summary.name) ? [] : [{ key: summary, value: values.summary }]),
   ];
 }

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { chromium as playwright } from 'playwright-core';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { findTemporalCli } from '../client/temporal-cli';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-builder';
 import { quietRuntime, uniqueTaskQueue } from './helpers/temporal';
+import { recordHistory } from './helpers/history';
 import { startTestWorker, type RunningWorker } from './helpers/worker';
 
 /**
@@ -84,10 +86,17 @@ describe('the Web UI explains each report', { timeout: 300_000 }, () => {
     const single = await startReport(client, settings, prepareReport(settings, { from: days[1] ?? '', to: days[1] ?? '' }));
     await single.result();
 
+    // A replay fixture of the summary attribute's outcome (upserted behind a patch).
+    if (process.env.RECORD_HISTORY) await recordHistory(sharded, 'report-web-ui-summary');
     const described = await sharded.describe();
     assert.equal(await described.staticSummary(), `range · support · ${label}`);
     assert.match((await described.staticDetails()) ?? '', new RegExp(`^${days[0] ?? ''}T00:00:00Z → ${days[2] ?? ''}T24:00:00Z|^${days[0] ?? ''}T00:00:00Z → `));
     assert.equal(described.typedSearchAttributes.get({ name: 'DifyscopeApp', type: 'KEYWORD' } as never), 'support');
+    // The list's column: the summary with the outcome.
+    assert.equal(summary.failed, 1);
+    assert.equal(described.typedSearchAttributes.get({ name: 'DifyscopeSummary', type: 'KEYWORD' } as never), `range · support · ${label} · 18 runs · 1 failed · complete`);
+    const singleSummary = (await single.describe()).typedSearchAttributes.get({ name: 'DifyscopeSummary', type: 'KEYWORD' } as never);
+    assert.equal(singleSummary, `range · support · ${days[1] ?? ''} · 6 runs · 1 failed · complete`);
 
     // Current details: what the Web UI asks with its metadata query.
     const metadata = await sharded.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
@@ -108,6 +117,16 @@ describe('the Web UI explains each report', { timeout: 300_000 }, () => {
     assert.equal(shards.length, 3);
     const shardSummaries = await Promise.all(shards.map(async (execution) => (await client.workflow.getHandle(execution.workflowId).describe()).staticSummary()));
     for (const [at, day] of days.entries()) assert.ok(shardSummaries.includes(`shard ${at + 1} of 3 · ${day ?? ''} · of range · support · ${label}`), JSON.stringify(shardSummaries));
+    const shardColumns = shards.map((execution) => execution.searchAttributes.DifyscopeSummary?.[0]);
+    assert.deepEqual([...shardColumns].sort(), [...shardSummaries].sort());
+
+    // Finished reports are found by their outcome too.
+    const complete = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const execution of client.workflow.list({ query: `DifyscopeKind = "range" AND DifyscopeSummary = "range · support · ${label} · 18 runs · 1 failed · complete"` })) ids.push(execution.workflowId);
+      return ids;
+    }, (ids) => ids.length === 1);
+    assert.deepEqual(complete, [`range/support/${label}`]);
 
     // "All range reports of app support", as the Web UI filters them.
     const reports = await eventually(async () => {
@@ -124,24 +143,28 @@ describe('the Web UI explains each report', { timeout: 300_000 }, () => {
     assert.deepEqual(byPeriod.sort(), [`range/support/${days[1] ?? ''}`, `range/support/${label}/shard-${days[1] ?? ''}`].sort());
   });
 
-  it('the Web UI workflow list (headless Chromium screenshot)', () => {
-    const chromium = ['chromium', 'chromium-browser', 'google-chrome'].map((name) => spawnSync('which', [name], { encoding: 'utf8' }).stdout.trim()).find(Boolean);
-    assert.ok(chromium, 'headless Chromium is needed: apt-get install -y chromium');
-    const profile = mkdtempSync(path.join(tmpdir(), 'difyscope-chromium-'));
-    const png = path.join(outputDir, 'web-ui.png');
+  it('the Web UI workflow list shows the summaries (headless Chromium screenshot)', async () => {
+    const executable = ['chromium', 'chromium-browser', 'google-chrome'].map((name) => spawnSync('which', [name], { encoding: 'utf8' }).stdout.trim()).find(Boolean);
+    assert.ok(executable, 'headless Chromium is needed: apt-get install -y chromium');
+    const browser = await playwright.launch({ executablePath: executable, args: ['--no-sandbox', '--disable-gpu'] });
     try {
-      const url = `http://127.0.0.1:${uiPort}/namespaces/default/workflows`;
-      const dom = spawnSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, '--virtual-time-budget=20000', '--dump-dom', url], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-      assert.equal(dom.status, 0, dom.stderr);
-      // The list's default columns are id, type and times; the summaries are in each workflow's page.
-      assert.ok(dom.stdout.includes(`range/support/${days[1] ?? ''}`), 'the list shows the reports');
-      const shot = spawnSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, '--virtual-time-budget=20000', '--hide-scrollbars', '--window-size=1600,900', `--screenshot=${png}`, url], { encoding: 'utf8', timeout: 120_000 });
-      assert.equal(shot.status, 0, shot.stderr);
+      const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+      // The columns an operator picks once under "Configure columns" (the Web UI keeps them in
+      // local storage): status, the summary, app, kind, id, end.
+      const columns = { default: ['Status', 'DifyscopeSummary', 'DifyscopeApp', 'DifyscopeKind', 'Workflow ID', 'End'].map((label) => ({ label })) };
+      await page.addInitScript(`window.localStorage.setItem('namespace-workflow-table-columns', ${JSON.stringify(JSON.stringify(columns))});`);
+      await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
+      const label = `${days[0] ?? ''}_${days[2] ?? ''}`;
+      const finished = `range · support · ${label} · 18 runs · 1 failed · complete`;
+      await page.getByText(finished, { exact: true }).first().waitFor({ timeout: 60_000 });
+      await page.getByText(`shard 1 of 3 · ${days[0] ?? ''} · of range · support · ${label}`, { exact: true }).first().waitFor({ timeout: 60_000 });
+      const png = path.join(outputDir, 'web-ui.png');
+      await page.screenshot({ path: png });
       assert.ok(statSync(png).size > 30_000, 'a screenshot with content');
       mkdirSync(path.dirname(DOCS_SHOT), { recursive: true });
       copyFileSync(png, DOCS_SHOT);
     } finally {
-      rmSync(profile, { recursive: true, force: true });
+      await browser.close();
     }
   });
 });

@@ -25,6 +25,23 @@ const PHASES: Record<Progress['phase'], string> = {
   failed: 'Failed',
 };
 
+/**
+ * The list's one line once the report is done: the start's summary with the headline figures
+ * and whether it is complete (`daily · support · 2025-03-09 · 1204 runs · 25 failed · complete`).
+ * Kept short: it is a Keyword search attribute.
+ */
+export function finishedSummaryLine(started: string, summary: ReportSummary): string {
+  const figures = summary.mode === undefined
+    ? [`${summary.runs} runs`, `${summary.failed} failed`]
+    : [`${summary.runs} messages`, `${summary.sessions ?? 0} conversations`, ...(summary.satisfaction === null || summary.satisfaction === undefined ? [] : [`${Number((summary.satisfaction * 100).toFixed(2))}% satisfied`])];
+  return [started, ...figures, summary.completeness.complete ? 'complete' : 'INCOMPLETE'].join(' · ');
+}
+
+/** The list's one line of a report that failed. */
+export function failedSummaryLine(started: string): string {
+  return `${started} · FAILED`;
+}
+
 /** While running: the phase and the counts the workflow knows (finished steps and shards). */
 export function progressDetails(progress: Progress, shards?: { done: number; count: number }): string {
   const lines = [`**${PHASES[progress.phase]}**`];

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, log, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, log, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { Collection } from '../activities/merge-shards';
@@ -6,8 +6,8 @@ import { reportRequestSchema, type Progress, type ReportPlan, type ReportRequest
 import { timedActivities, type TimedActivities } from './activity-options';
 import { chatModeOf, collectChatWindow } from './chat';
 import { collectDetails, collectLogs, collectShardWorkflow, NON_RETRYABLE } from './collect-shard';
-import { completionDetails, progressDetails, shardSummary, summaryLine } from './metadata';
-import { APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE } from './search-attributes';
+import { completionDetails, failedSummaryLine, finishedSummaryLine, progressDetails, shardSummary, summaryLine } from './metadata';
+import { APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE, SUMMARY_ATTRIBUTE } from './search-attributes';
 import { shardPlan, shardWindow } from './shards';
 
 /**
@@ -41,17 +41,32 @@ const VALIDATE_INPUT_PATCH = 'validate-workflow-input';
 /** Web UI metadata: summaries on shard children, their search attributes, current details. */
 const WEB_UI_METADATA_PATCH = 'web-ui-metadata';
 
+/**
+ * The summary search attribute (the Web UI list's column) gets the outcome. Only where the
+ * report was started with it, which means it is registered: an unknown attribute would fail
+ * the workflow task. Histories from before it never had the attribute, so they replay as is.
+ */
+const SUMMARY_OUTCOME_PATCH = 'summary-attribute-outcome';
+
+function showOutcome(line: (started: string) => string): void {
+  const started = workflowInfo().typedSearchAttributes.get(SUMMARY_ATTRIBUTE);
+  if (started === undefined || !patched(SUMMARY_OUTCOME_PATCH)) return;
+  upsertSearchAttributes([{ key: SUMMARY_ATTRIBUTE, value: line(started) }]);
+}
+
 /** Shows the progress in the Web UI; a no-op for histories from before the metadata patch. */
 type ShowDetails = (shards?: { done: number; count: number }) => void;
 
 /** The parent's own attributes passed on to a shard (only those registered reach the parent). */
-function shardAttributes(label: string): SearchAttributePair[] {
+function shardAttributes(label: string, summary: string): SearchAttributePair[] {
   const app = workflowInfo().typedSearchAttributes.get(APP_ATTRIBUTE);
   if (app === undefined) return [];
+  const withSummary = workflowInfo().typedSearchAttributes.get(SUMMARY_ATTRIBUTE) !== undefined;
   return [
     { key: APP_ATTRIBUTE, value: app },
     { key: KIND_ATTRIBUTE, value: 'shard' },
     { key: PERIOD_ATTRIBUTE, value: label },
+    ...(withSummary ? [{ key: SUMMARY_ATTRIBUTE, value: summary }] : []),
   ];
 }
 
@@ -99,12 +114,8 @@ async function collect(plan: ReportPlan, progress: Progress, activities: TimedAc
       const shard = shards[index];
       if (!shard) break;
       const options = { workflowId: `${workflowId}/shard-${shard.label}`, args: [shardPlan(plan, shard)] as [ReportPlan] };
-      const result = await executeChild(
-        collectShardWorkflow,
-        metadata
-          ? { ...options, staticSummary: shardSummary(summaryLine(plan.window.kind, plan.app, plan.window.label), shard.label, index, shards.length), typedSearchAttributes: shardAttributes(shard.label) }
-          : options,
-      );
+      const summary = shardSummary(summaryLine(plan.window.kind, plan.app, plan.window.label), shard.label, index, shards.length);
+      const result = await executeChild(collectShardWorkflow, metadata ? { ...options, staticSummary: summary, typedSearchAttributes: shardAttributes(shard.label, summary) } : options);
       results[index] = result;
       progress.logsFetched += result.logs.fetched;
       progress.detailsFetched += result.details.detailsFetched;
@@ -156,6 +167,7 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
   } catch (error) {
     progress.phase = 'failed';
     show();
+    showOutcome(failedSummaryLine);
     const cause = activityCause(error);
     const failure = cause
       ? // Surface the activity's own message (which names the setting to fix) as the workflow's failure.
@@ -181,5 +193,7 @@ export async function reportWorkflow(request: ReportRequest): Promise<ReportSumm
   }
   progress.phase = 'done';
   if (metadata) setCurrentDetails(completionDetails(summary));
+  const finished = summary;
+  showOutcome((started) => finishedSummaryLine(started, finished));
   return summary;
 }

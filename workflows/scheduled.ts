@@ -10,7 +10,7 @@ import {
 import { scheduledReportInputSchema, type ReportSummary, type ScheduledReportInput } from '../common/contracts';
 import { summaryLine } from './metadata';
 import { reportWorkflow } from './report';
-import { APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE } from './search-attributes';
+import { APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE, SUMMARY_ATTRIBUTE } from './search-attributes';
 import { dailyWindow, weeklyWindow, WindowError, type ReportWindow } from '../common/window';
 
 /**
@@ -48,13 +48,16 @@ async function runPeriod(input: ScheduledReportInput, window: ReportWindow): Pro
 const WEB_UI_METADATA_PATCH = 'web-ui-metadata';
 
 /** The app and kind come from the Schedule (only where registered); the period is this run's. */
-function periodAttributes(window: ReportWindow): SearchAttributePair[] {
+function periodAttributes(window: ReportWindow, summary: string): SearchAttributePair[] {
   const app = workflowInfo().typedSearchAttributes.get(APP_ATTRIBUTE);
   if (app === undefined) return [];
+  // The Schedule carries the summary attribute only where it is registered.
+  const withSummary = workflowInfo().typedSearchAttributes.get(SUMMARY_ATTRIBUTE) !== undefined;
   return [
     { key: APP_ATTRIBUTE, value: app },
     { key: KIND_ATTRIBUTE, value: window.kind },
     { key: PERIOD_ATTRIBUTE, value: window.label },
+    ...(withSummary ? [{ key: SUMMARY_ATTRIBUTE, value: summary }] : []),
   ];
 }
 
@@ -67,7 +70,7 @@ function startPeriod(input: ScheduledReportInput, window: ReportWindow, workflow
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     parentClosePolicy: ParentClosePolicy.TERMINATE,
     ...(metadata
-      ? { staticSummary: summaryLine(window.kind, input.app, window.label), staticDetails: `${window.from} → ${window.to} (${window.timezone})`, typedSearchAttributes: periodAttributes(window) }
+      ? { staticSummary: summaryLine(window.kind, input.app, window.label), staticDetails: `${window.from} → ${window.to} (${window.timezone})`, typedSearchAttributes: periodAttributes(window, summaryLine(window.kind, input.app, window.label)) }
       : { staticSummary: `${window.kind} report · ${input.app} · ${window.label} (${window.timezone})` }),
   });
 }

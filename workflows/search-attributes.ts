@@ -10,5 +10,11 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const APP_ATTRIBUTE = defineSearchAttributeKey('DifyscopeApp', SearchAttributeType.KEYWORD);
 export const KIND_ATTRIBUTE = defineSearchAttributeKey('DifyscopeKind', SearchAttributeType.KEYWORD);
 export const PERIOD_ATTRIBUTE = defineSearchAttributeKey('DifyscopePeriod', SearchAttributeType.KEYWORD);
+/**
+ * The Web UI's workflow list shows search attributes as columns but not user metadata, so
+ * the one-line summary is an attribute too: `daily · support · 2025-03-09` at the start,
+ * `… · 1204 runs · 25 failed · complete` once the report is done.
+ */
+export const SUMMARY_ATTRIBUTE = defineSearchAttributeKey('DifyscopeSummary', SearchAttributeType.KEYWORD);
 
-export const REPORT_ATTRIBUTES = [APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE] as const;
+export const REPORT_ATTRIBUTES = [APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE, SUMMARY_ATTRIBUTE] as const;
