@@ -90,13 +90,13 @@ export function createActivities({ settings, createDifyClient = defaultDifyClien
           for (const folder of earlierFolders(plan)) await shared.fetchPublished(folder, [USERS_FILE]);
         }
         const summary = await renderReportFolder(outputDir, findApp(settings, plan.app), plan, logs, details, generatedAt, { redactionKey: settings.redactionKey, folderMode: settings.outputFileMode });
-        if (shared) {
-          await shared.push(`.raw/${plan.folder}`);
-          await shared.publish(plan.folder);
-        }
         // generatedAt is the workflow's start time, so this is the report's whole duration.
         countReport(summary, generatedAt);
-        return summary;
+        if (!shared || !store) return summary;
+        await shared.push(`.raw/${plan.folder}`);
+        await shared.publish(plan.folder);
+        // Where the report is for everyone, not this worker's local copy.
+        return { ...summary, folder: store.location(plan.folder) };
       });
     },
 

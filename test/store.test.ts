@@ -136,6 +136,8 @@ for (const backend of backends) {
         assert.equal(second.completeness.complete, true);
 
         const folder = 'support/range/2025-03-03_2025-03-09';
+        // The summary names the report where every worker and reader finds it, not a worker's local copy.
+        assert.equal(second.folder, store.location(folder));
         const manifest = JSON.parse((await store.get(`${folder}/.complete.json`))?.toString() ?? '{}') as { files: { name: string }[] };
         const names = manifest.files.map((file) => file.name);
         for (const expected of ['overview.csv', 'daily.csv', 'users.csv', 'report.json', 'report.md', 'report.html']) assert.ok(names.includes(expected), `${expected} not in ${names.join(', ')}`);
@@ -154,6 +156,11 @@ for (const backend of backends) {
           const html = /\[report\.html\]\((http[^)]+)\)/.exec(text)?.[1];
           assert.ok(html, `no report.html link in: ${text.slice(-600)}`);
           assert.match(text, /\[overview\.csv\]\(http/);
+          // The HTML body carries the same links, at its top.
+          const body = smtp.messages[0]?.parsed.html || '';
+          const block = /<p class="report-links">Report files \(links valid until [^)]+\): (.*)<\/p>/.exec(body)?.[1] ?? '';
+          assert.match(block, /<a href="http[^"]+">report\.html<\/a>/, body.slice(0, 2000));
+          assert.match(block, /<a href="http[^"]+">overview\.csv<\/a>/);
           const linked = await fetch(html);
           assert.equal(linked.status, 200);
           assert.equal(await linked.text(), (await store.get(`${folder}/report.html`))?.toString());

@@ -62,7 +62,8 @@ export function completionDetails(summary: ReportSummary): string {
     `- Runs: **${summary.runs}**, failed ${summary.failed}${failedShare}, users ${summary.users}`,
     `- p95 latency: ${summary.p95ElapsedSeconds === null ? 'n/a' : `${summary.p95ElapsedSeconds} s`}, tokens ${summary.totalTokens}${cost ? `, cost ${cost}` : ''}`,
     `- ${summary.completeness.line}`,
-    `- Reports: [\`${summary.folder}\`](file://${encodeURI(summary.folder)})`,
+    // A local or shared-volume folder is a file link; `s3://…` is shown as it is.
+    `- Reports: ${summary.folder.startsWith('/') ? `[\`${summary.folder}\`](file://${encodeURI(summary.folder)})` : `\`${summary.folder}\``}`,
     ...(notified ? [`- Notifications: ${notified}`] : []),
   ].join('\n');
 }

@@ -1,4 +1,5 @@
-import { linksMarkdown } from './message';
+import { escapeHtml } from '../../reports/escape';
+import { linksMarkdown, type ReportLinks } from './message';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -69,6 +70,15 @@ async function readIfPresent(file: string): Promise<string | undefined> {
   }
 }
 
+/** The report's links (REPORT_LINK_EXPIRY) at the top of the HTML body, where a reader sees them first. */
+function withLinks(html: string, links: ReportLinks | undefined): string {
+  if (!links || links.files.length === 0) return html;
+  const anchors = links.files.map((file) => `<a href="${escapeHtml(file.url)}">${escapeHtml(file.name)}</a>`).join(' · ');
+  const block = `<p class="report-links">Report files (links valid until ${escapeHtml(links.expiresAt)}): ${anchors}</p>`;
+  const body = /<body[^>]*>/i.exec(html);
+  return body ? `${html.slice(0, body.index + body[0].length)}\n${block}${html.slice(body.index + body[0].length)}` : `${block}\n${html}`;
+}
+
 interface Body {
   text: string;
   html?: string;
@@ -91,7 +101,8 @@ async function bodyOf(notification: Notification, settings: EmailSettings): Prom
     ...(charts && charts.images.length > 0 ? [`${charts.images.length} chart${charts.images.length === 1 ? '' : 's'} as PNG`] : []),
     ...(charts && charts.failed > 0 ? [`${charts.failed} chart(s) could not be drawn and were left out`] : []),
   ];
-  return { text, html: charts?.html, attachments: set.attachments, images: charts?.images ?? [], notes };
+  const html = charts === undefined ? undefined : withLinks(charts.html, notification.links);
+  return { text, html, attachments: set.attachments, images: charts?.images ?? [], notes };
 }
 
 export function transportOptions(settings: EmailSettings): SMTPTransport.Options {

@@ -14,6 +14,10 @@ export class FileStore implements ObjectStore {
     this.url = `file://${root}`;
   }
 
+  location(key: string): string {
+    return this.pathOf(key);
+  }
+
   private pathOf(key: string): string {
     const target = path.resolve(this.root, ...key.split('/'));
     if (!target.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`key "${key}" escapes ${this.root}`);

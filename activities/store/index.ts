@@ -11,6 +11,8 @@ import { S3Store } from './s3';
 export interface ObjectStore {
   /** `file:///…` or `s3://bucket/prefix`, for messages. */
   readonly url: string;
+  /** Where a key is for people: a path on the shared volume, or `s3://bucket/prefix/key`. */
+  location(key: string): string;
   put(key: string, body: Buffer | string): Promise<void>;
   /** Undefined when there is no such object. */
   get(key: string): Promise<Buffer | undefined>;

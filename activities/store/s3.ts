@@ -33,6 +33,10 @@ export class S3Store implements ObjectStore {
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
 
+  location(key: string): string {
+    return `${this.url}/${key}`;
+  }
+
   async put(key: string, body: Buffer | string): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: typeof body === 'string' ? Buffer.from(body) : body }));
   }
