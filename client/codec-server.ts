@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
@@ -72,6 +74,28 @@ function authorised(header: string | undefined, token: string | undefined): bool
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** The certificate and key, or one line naming the setting that points at an unreadable file. */
+function tlsFiles(tls: { certPath: string; keyPath: string }): { cert: Buffer; key: Buffer } {
+  const read = (setting: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(`${setting}: cannot read "${file}" (${(error as NodeJS.ErrnoException).code ?? String(error)}); point it at a PEM file`);
+    }
+  };
+  return { cert: read('CODEC_SERVER_TLS_CERT_PATH', tls.certPath), key: read('CODEC_SERVER_TLS_KEY_PATH', tls.keyPath) };
+}
+
+function httpsServer(tls: { certPath: string; keyPath: string }, listener: RequestListener): Server {
+  const files = tlsFiles(tls);
+  try {
+    return createHttpsServer(files, listener);
+  } catch (error) {
+    // A key that does not belong to the certificate, or a file that is not PEM.
+    throw new ConfigError(`CODEC_SERVER_TLS_CERT_PATH, CODEC_SERVER_TLS_KEY_PATH: ${error instanceof Error ? error.message : String(error)}; give a PEM certificate and its own key`);
+  }
+}
+
 export async function startCodecServer(settings: Settings, options: CodecServerOptions = {}): Promise<CodecServer> {
   const codec = encryptionCodecFor(settings);
   if (!codec) throw new ConfigError('DIFYSCOPE_ENCRYPTION_KEY: is required for the codec server; set the same value as the worker');
@@ -134,13 +158,15 @@ export async function startCodecServer(settings: Settings, options: CodecServerO
     reply(response, 200, { payloads: result.map(toJson) });
   };
 
-  const server = createServer((request, response) => {
+  const listener: RequestListener = (request, response) => {
     handle(request, response).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       if (!response.headersSent) reply(response, status, { error: error instanceof HttpError ? error.message : 'internal error' });
       else response.destroy();
     });
-  });
+  };
+  const tls = settings.codecServer.tls;
+  const server: Server = tls ? httpsServer(tls, listener) : createServer(listener);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -149,7 +175,7 @@ export async function startCodecServer(settings: Settings, options: CodecServerO
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${shownHost}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -116,7 +116,7 @@ export interface Settings {
   /** Octal permission bits of report folders. */
   outputFileMode: number;
   encryptionKey?: string;
-  codecServer: { port: number; corsOrigins: string[]; token?: string };
+  codecServer: { port: number; corsOrigins: string[]; token?: string; tls?: { certPath: string; keyPath: string } };
   /** Key of the user-id hash; set when any app redacts user ids. */
   redactionKey?: string;
   apps: AppConfig[];
@@ -397,6 +397,9 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
     }
   }
   const connection = temporalConnectionOf(source);
+  if ((global.CODEC_SERVER_TLS_CERT_PATH === undefined) !== (global.CODEC_SERVER_TLS_KEY_PATH === undefined)) {
+    throw new ConfigError('CODEC_SERVER_TLS_CERT_PATH and CODEC_SERVER_TLS_KEY_PATH: set both (HTTPS) or neither (HTTP)');
+  }
   if (global.REPORT_LINK_EXPIRY) {
     if (!global.OUTPUT_URL?.startsWith('s3://')) throw new ConfigError('REPORT_LINK_EXPIRY: links need S3 storage; set OUTPUT_URL=s3://bucket/prefix or unset REPORT_LINK_EXPIRY');
     if (durationMs(global.REPORT_LINK_EXPIRY) > 7 * 86_400_000) throw new ConfigError('REPORT_LINK_EXPIRY: S3 links last at most 7d; use 7d or less');
@@ -425,6 +428,9 @@ export function loadSettings(source: NodeJS.ProcessEnv = process.env): Settings 
       port: global.CODEC_SERVER_PORT,
       corsOrigins: global.CODEC_SERVER_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
       token: global.CODEC_SERVER_TOKEN,
+      ...(global.CODEC_SERVER_TLS_CERT_PATH !== undefined && global.CODEC_SERVER_TLS_KEY_PATH !== undefined
+        ? { tls: { certPath: global.CODEC_SERVER_TLS_CERT_PATH, keyPath: global.CODEC_SERVER_TLS_KEY_PATH } }
+        : {}),
     },
     redactionKey: notify.REDACTION_KEY,
     apps: configured.apps,

@@ -119,6 +119,8 @@ export const globalEnvSchema = z.object({
   CODEC_SERVER_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).default(8888)).describe('Port of `difyscope codec-server` (for the Temporal Web UI)'),
   CODEC_SERVER_CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().default('http://localhost:8233,http://localhost:8080')).describe('Comma list of Web UI origins allowed to call the codec server'),
   CODEC_SERVER_TOKEN: optionalString().describe('Bearer token the codec server requires (optional)'),
+  CODEC_SERVER_TLS_CERT_PATH: optionalString().describe('PEM certificate (chain) to serve the codec server over HTTPS, as Temporal Cloud\'s Web UI requires; with CODEC_SERVER_TLS_KEY_PATH'),
+  CODEC_SERVER_TLS_KEY_PATH: optionalString().describe('PEM private key of CODEC_SERVER_TLS_CERT_PATH'),
 });
 
 /** Report options: per app in the JSON file, from these variables for a single app (and as the file's defaults). */

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,8 @@ import { reportWorkflow } from '../workflows';
 import { fixtureEnv, fixtureStore } from './fixtures/store-builder';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
 import { startTestWorker, type RunningWorker } from './helpers/worker';
+import { makeCertificates } from './helpers/grpc-tls-proxy';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 const newKey = (): string => randomBytes(32).toString('base64');
 const CURRENT = `k2:${newKey()}`;
@@ -292,6 +295,33 @@ describe('encrypted payloads on a real Temporal server, read back through the co
     assert.match((unknown.json as { error: string }).error, /^DIFYSCOPE_ENCRYPTION_KEY: a payload was encrypted with key id "k9"/);
     assert.equal((await postJson(`${codecServer.url}/decode`, { nothing: true }, auth)).status, 400);
     assert.equal((await postJson(`${codecServer.url}/elsewhere`, { payloads: [] }, auth)).status, 404);
+  });
+
+  it('serves HTTPS with CODEC_SERVER_TLS_CERT_PATH and _KEY_PATH, as Temporal Cloud\'s Web UI requires', async () => {
+    const certificates = makeCertificates();
+    const tls = { certPath: certificates.serverCert, keyPath: certificates.serverKey };
+    const secure = await startCodecServer({ ...settings, codecServer: { ...settings.codecServer, tls } }, { port: 0 });
+    try {
+      assert.match(secure.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const trusting = new Agent({ connect: { ca: readFileSync(certificates.caCert) } });
+      const auth = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
+      const encoded = await undiciFetch(`${secure.url}/encode`, { method: 'POST', headers: auth, body: JSON.stringify({ payloads: [toWire(json(MARKER))] }), dispatcher: trusting });
+      assert.equal(encoded.status, 200);
+      const decoded = await undiciFetch(`${secure.url}/decode`, { method: 'POST', headers: auth, body: JSON.stringify(await encoded.json()), dispatcher: trusting });
+      assert.equal(Buffer.from(((await decoded.json()) as { payloads: { data: string }[] }).payloads[0]?.data ?? '', 'base64').toString(), JSON.stringify(MARKER));
+      // A client that does not trust the CA gets no answer at all.
+      await assert.rejects(undiciFetch(`${secure.url}/decode`, { method: 'POST', headers: auth, body: '{"payloads":[]}', dispatcher: new Agent({ connect: { ca: readFileSync(certificates.otherCaCert) } }) }));
+      await trusting.close();
+    } finally {
+      await secure.close();
+      rmSync(certificates.dir, { recursive: true, force: true });
+    }
+    await assert.rejects(startCodecServer({ ...settings, codecServer: { ...settings.codecServer, tls: { certPath: '/nonexistent/cert.pem', keyPath: tls.keyPath } } }, { port: 0 }), {
+      message: 'CODEC_SERVER_TLS_CERT_PATH: cannot read "/nonexistent/cert.pem" (ENOENT); point it at a PEM file',
+    });
+    assert.throws(() => loadSettings({ ...fixtureEnv(dify.url), APP_KEY: 'support', CODEC_SERVER_TLS_CERT_PATH: tls.certPath }), {
+      message: 'CODEC_SERVER_TLS_CERT_PATH and CODEC_SERVER_TLS_KEY_PATH: set both (HTTPS) or neither (HTTP)',
+    });
   });
 
   it('refuses to start without a key', async () => {
