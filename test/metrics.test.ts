@@ -2,7 +2,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -10,8 +9,9 @@ import { loadSettings, type Settings } from '../config/load';
 import { prepareReport, startReport } from '../client/report';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-builder';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
+import { startSmtpServer, type TestSmtpServer, emailToTestServer } from './helpers/smtp';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
+import { freePort } from './helpers/ports';
 
 const CLI = path.join(__dirname, '..', 'bin', 'difyscope.js');
 
@@ -21,16 +21,6 @@ const RUNS: FixtureRun[] = [
   { n: 3, at: '2025-03-02T11:00:00+08:00', user: 'alice', elapsed: 3, tokens: 300 },
 ];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Samples of the Prometheus text format: `name{labels} value` → value, keyed by `name{labels}`. */
 function samples(text: string): Map<string, number> {
@@ -69,12 +59,7 @@ describe('worker metrics (Prometheus)', () => {
       TEMPORAL_ADDRESS: env.address,
       TEMPORAL_TASK_QUEUE: uniqueTaskQueue('metrics'),
       METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
-      NOTIFY_CHANNELS: 'email',
-      SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String(smtp.port),
-      SMTP_SECURITY: 'none',
-      SMTP_FROM: 'difyscope@example.com',
-      SMTP_TO: 'ops@example.com',
+      ...emailToTestServer(smtp),
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'warn',
     };

@@ -11,7 +11,7 @@ import { openStore, type ObjectStore } from '../activities/store';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-builder';
 import { startS3Server, type S3Server } from './helpers/s3-server';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
+import { startSmtpServer, type TestSmtpServer, emailToTestServer } from './helpers/smtp';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
 
 const CLI = path.join(__dirname, '..', 'bin', 'difyscope.js');
@@ -93,12 +93,7 @@ describe('several worker processes sharing an S3-compatible store', () => {
       // One request at a time, and a dead worker's step noticed within seconds.
       DIFY_CONCURRENCY: '1',
       ACTIVITY_HEARTBEAT_TIMEOUT: '5s',
-      NOTIFY_CHANNELS: 'email',
-      SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String(smtp.port),
-      SMTP_SECURITY: 'none',
-      SMTP_FROM: 'difyscope@example.com',
-      SMTP_TO: 'ops@example.com',
+      ...emailToTestServer(smtp),
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'warn',
     };

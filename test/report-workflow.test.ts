@@ -16,7 +16,7 @@ import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-buil
 import { startTemporal, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
 import { startTestWorker, type RunningWorker } from './helpers/worker';
 import { recordHistory } from './helpers/history';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
+import { startSmtpServer, type TestSmtpServer, emailToTestServer } from './helpers/smtp';
 
 /**
  * The whole pipeline on a real Temporal dev server against the simulated Dify: figures in the
@@ -46,12 +46,7 @@ describe('reportWorkflow on a real Temporal server', () => {
   let smtp: TestSmtpServer;
   const taskQueue = uniqueTaskQueue('report');
   const mail = (): Record<string, string> => ({
-    NOTIFY_CHANNELS: 'email',
-    SMTP_HOST: '127.0.0.1',
-    SMTP_PORT: String(smtp.port),
-    SMTP_SECURITY: 'none',
-    SMTP_FROM: 'Difyscope <difyscope@example.com>',
-    SMTP_TO: 'ops@example.com',
+    ...emailToTestServer(smtp, 'Difyscope <difyscope@example.com>'),
   });
 
   before(async () => {

@@ -10,7 +10,7 @@ import { prepareReport, startReport } from '../client/report';
 import { openStore, type ObjectStore } from '../activities/store';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-builder';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
+import { startSmtpServer, type TestSmtpServer, emailToTestServer } from './helpers/smtp';
 import { startS3Server, type S3Server } from './helpers/s3-server';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
 import { startTestWorker, type RunningWorker } from './helpers/worker';
@@ -73,12 +73,7 @@ for (const backend of backends) {
           REPORT_TIMEZONE: 'Asia/Shanghai',
           OUTPUT_DIR: scratchDir,
           TEMPORAL_TASK_QUEUE: taskQueue,
-          NOTIFY_CHANNELS: 'email',
-          SMTP_HOST: '127.0.0.1',
-          SMTP_PORT: String(smtp.port),
-          SMTP_SECURITY: 'none',
-          SMTP_FROM: 'difyscope@example.com',
-          SMTP_TO: 'ops@example.com',
+          ...emailToTestServer(smtp),
         });
       const settings = settingsOf(scratch[0] as string);
       assert.ok(settings.storage);

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chromium as playwright } from 'playwright-core';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
@@ -18,6 +17,7 @@ import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-buil
 import { quietRuntime, uniqueTaskQueue } from './helpers/temporal';
 import { recordHistory } from './helpers/history';
 import { startTestWorker, type RunningWorker } from './helpers/worker';
+import { freePort } from './helpers/ports';
 
 /**
  * What the Temporal Web UI shows of a report, read back through the client: the static
@@ -31,13 +31,6 @@ const DOCS_SHOT = path.resolve(__dirname, '..', 'docs', 'web-ui-workflows.png');
 const today = DateTime.utc().startOf('day');
 const days = [4, 3, 2].map((back) => today.minus({ days: back }).toISODate() ?? '');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function runs(): FixtureRun[] {
   return days.flatMap((day, at) => Array.from({ length: 5 + at }, (_, index) => ({ n: at * 100 + index + 1, at: `${day}T09:0${index}:00Z`, user: `user-${index}`, elapsed: 1 + index, tokens: 10, ...(index === 0 && at === 1 ? { status: 'failed' as const } : {}) })));

@@ -15,7 +15,7 @@ import { startDifyServer, type RecordedRequest, type RunningDifyServer } from '.
 import { reportWorkflow } from '../workflows';
 import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureEnv } from './fixtures/store-builder';
 import { bundleFile, pendingHeartbeats, startCli, until, type CliProcess } from './helpers/processes';
-import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
+import { startSmtpServer, type TestSmtpServer, emailToTestServer } from './helpers/smtp';
 import { startTemporal, uniqueTaskQueue } from './helpers/temporal';
 import { startTestWorker } from './helpers/worker';
 import { recordHistory } from './helpers/history';
@@ -110,12 +110,7 @@ describe('the worker process killed mid-report', () => {
       TEMPORAL_ADDRESS: env.address,
       TEMPORAL_TASK_QUEUE: taskQueue,
       ACTIVITY_HEARTBEAT_TIMEOUT: HEARTBEAT_TIMEOUT,
-      NOTIFY_CHANNELS: 'email',
-      SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String(mail.port),
-      SMTP_SECURITY: 'none',
-      SMTP_FROM: 'Difyscope <difyscope@example.com>',
-      SMTP_TO: 'ops@example.com',
+      ...emailToTestServer(mail, 'Difyscope <difyscope@example.com>'),
     });
     const requestsFrom = (start: number): RecordedRequest[] => dify.requests.slice(start);
 

@@ -108,3 +108,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** Settings that send the report by e-mail, in plain SMTP, to this server. */
+export function emailToTestServer(server: Pick<TestSmtpServer, 'port'>, from = 'difyscope@example.com'): Record<string, string> {
+  return { NOTIFY_CHANNELS: 'email', SMTP_HOST: '127.0.0.1', SMTP_PORT: String(server.port), SMTP_SECURITY: 'none', SMTP_FROM: from, SMTP_TO: 'ops@example.com' };
+}
