@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { ATTACHMENTS, DATASETS, QUESTIONS, SEGMENTS } from './demo-content';
+import { chatflowRun } from './chatflow-run';
 import { hashSeed, Rng } from './prng';
 import type { SimulatedApp, SimulatedConversation, SimulatedLog, SimulatedMessage, SimulatedRetrieverResource } from './store';
 
@@ -47,50 +48,21 @@ function citedFor(rng: Rng, topic: string): SimulatedRetrieverResource[] {
   }));
 }
 
-function chatflowRun(message: SimulatedMessage, conversation: SimulatedConversation, rng: Rng): SimulatedLog {
-  const failed = message.status === 'error';
-  const node = (index: number, type: string, title: string) => ({
-    id: rng.uuid(),
-    index,
-    predecessor_node_id: null,
-    node_id: type,
-    node_type: type,
-    title,
-    inputs: {},
-    process_data: {},
-    outputs: type === 'answer' && !failed ? { answer: message.answer } : {},
-    status: type === 'answer' && failed ? 'failed' : 'succeeded',
-    error: type === 'answer' && failed ? message.error : null,
-    elapsed_time: Number((message.latency * (type === 'answer' ? 0.95 : 0.01)).toFixed(6)),
-    execution_metadata: {},
-    created_at: message.created_at,
-    finished_at: message.created_at + Math.ceil(message.latency),
+/** A generated chatflow message's run; ids drawn in the order the demo data always had them. */
+function generatedChatflowRun(message: SimulatedMessage, conversation: SimulatedConversation, rng: Rng): SimulatedLog {
+  const logId = rng.uuid();
+  const nodeIds = [rng.uuid(), rng.uuid()] as const;
+  const finishedAt = message.created_at + Math.ceil(message.latency);
+  return chatflowRun(message, {
+    logId,
+    nodeIds,
+    endUser: conversation.end_user,
+    workflowId: '55555555-0000-4000-8000-0000000000c1',
+    inputs: { 'sys.query': message.query, 'sys.user_id': conversation.end_user.session_id, 'sys.conversation_id': conversation.id },
+    finishedAt,
+    nodeElapsed: (type) => Number((message.latency * (type === 'answer' ? 0.95 : 0.01)).toFixed(6)),
+    nodeFinishedAt: finishedAt,
   });
-  return {
-    id: rng.uuid(),
-    created_from: 'service-api',
-    created_by_role: 'end_user',
-    created_by_account: null,
-    created_by_end_user: conversation.end_user,
-    created_at: message.created_at,
-    run: {
-      id: message.workflow_run_id ?? '',
-      version: '2025-02-20 10:00:00.000000',
-      status: failed ? 'failed' : 'succeeded',
-      triggered_from: 'app-run',
-      error: message.error,
-      elapsed_time: message.latency,
-      total_tokens: message.message_tokens + message.answer_tokens,
-      total_steps: 2,
-      created_at: message.created_at,
-      finished_at: message.created_at + Math.ceil(message.latency),
-      exceptions_count: 0,
-      workflow_id: '55555555-0000-4000-8000-0000000000c1',
-      inputs: { 'sys.query': message.query, 'sys.user_id': conversation.end_user.session_id, 'sys.conversation_id': conversation.id },
-      outputs: failed ? null : { answer: message.answer },
-    },
-    nodes: [node(1, 'start', 'Start'), node(2, 'answer', 'Answer')],
-  };
 }
 
 export function generateChatApp(spec: ChatAppSpec, options: GenerateChatOptions): SimulatedApp {
@@ -137,7 +109,7 @@ export function generateChatApp(spec: ChatAppSpec, options: GenerateChatOptions)
         };
         conversation.messages.push(message);
         conversation.updated_at = at + 1;
-        if (spec.mode === 'advanced-chat') logs.push(chatflowRun(message, conversation, rng));
+        if (spec.mode === 'advanced-chat') logs.push(generatedChatflowRun(message, conversation, rng));
         at += Math.ceil(latency) + rng.int(20, 600);
       }
       conversations.push(conversation);

@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ReportPlan } from '../common/contracts';
 import { DifyClient } from '../activities/dify/client';
 import { RequestGate, TokenBucket } from '../activities/dify/rate-limiter';
 import { MAX_SHARDS, shardPlan, shardWindow } from '../workflows/shards';
 import { startDifyServer } from '../simulator/dify-server';
 import { API_TOKEN, evenlySpaced, makeStore } from './fixtures/dify-store';
+import { DAY_TO_S, dayPlan } from './fixtures/day-plan';
 
 /**
  * The collection building blocks without a Temporal server: the request gate and the shard
@@ -13,21 +13,9 @@ import { API_TOKEN, evenlySpaced, makeStore } from './fixtures/dify-store';
  */
 
 // 2025-03-01T00:00:00Z and the next day.
-const TO_S = 1740787200 + 86400;
+const TO_S = DAY_TO_S;
 
-function plan(workDir: string): ReportPlan {
-  return {
-    app: 'support',
-    appName: 'Support',
-    window: { kind: 'range', from: '2025-03-01T00:00:00Z', to: '2025-03-02T00:00:00Z', timezone: 'UTC', label: '2025-03-01' },
-    level: 'logs',
-    formats: ['csv'],
-    locale: 'en',
-    folder: 'support/range/2025-03-01',
-    workDir,
-    previousFolder: 'support/range/2025-02-28',
-  };
-}
+const plan = dayPlan;
 
 describe('RequestGate', () => {
   it('keeps at most `concurrency` requests in flight', async () => {

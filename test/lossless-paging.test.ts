@@ -10,6 +10,7 @@ import { DifyClient, type LogsPage, type LogsPageParams } from '../activities/di
 import { readNdjsonGz, resolveInside } from '../activities/storage';
 import { PROFILES, startDifyServer, type EraProfileName, type RunningDifyServer } from '../simulator/dify-server';
 import { API_TOKEN, logId, makeLog, makeStore } from './fixtures/dify-store';
+import { DAY_FROM_S, DAY_TO_S, dayPlan } from './fixtures/day-plan';
 
 /**
  * Log paging loses nothing when many runs share a second and the simulated Dify returns tied
@@ -19,22 +20,10 @@ import { API_TOKEN, logId, makeLog, makeStore } from './fixtures/dify-store';
  */
 
 // 2025-03-01T00:00:00Z and the next day.
-const FROM_S = 1740787200;
-const TO_S = FROM_S + 86400;
+const FROM_S = DAY_FROM_S;
+const TO_S = DAY_TO_S;
 
-function plan(workDir: string): ReportPlan {
-  return {
-    app: 'support',
-    appName: 'Support',
-    window: { kind: 'range', from: '2025-03-01T00:00:00Z', to: '2025-03-02T00:00:00Z', timezone: 'UTC', label: '2025-03-01' },
-    level: 'logs',
-    formats: ['csv'],
-    locale: 'en',
-    folder: 'support/range/2025-03-01',
-    workDir,
-    previousFolder: 'support/range/2025-02-28',
-  };
-}
+const plan = dayPlan;
 
 /**
  * Bursts of runs sharing one second, between ordinary runs: 30, 99, 100, 101, 150 and 250 in a
