@@ -9,15 +9,16 @@ import { randomUUID } from 'node:crypto';
 import type { ChatCollection, Completeness, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
 import type { AppConfig } from '../config/load';
 import { Accumulator, csvText, prepareRecord, QaRows, reportFiles, runsHeader, runsRow, type EarlierUsers, type ReportContext, type ReportFigures } from '../reports';
+import { csvRow } from '../reports/csv';
+import { qaPiece } from '../reports/sheets/qa-pairs';
 import { completenessText } from '../reports/completeness';
-import { forPerRunSheets } from '../reports/qa';
 import { redactionFrom } from '../reports/redact';
 import { LOOKBACK_PERIODS, parseUsersFile, USERS_FILE, usersFileContent } from '../reports/user-history';
 import { previousWindow } from '../common/window';
 import { collectedMessageSchema } from './dify/chat-api';
 import type { CollectedRun } from '../common/dify-schemas';
 import { earlierReports, type EarlierReportFile } from './earlier-reports';
-import { RecordSorter } from './render-sort';
+import { RunSorter } from './render-sort';
 import { applyModes, DEFAULT_FOLDER_MODE, ensureFolder, readNdjsonGz, removeFolder, replaceFolder, resolveInside, StorageError, writeFileAtomic } from './storage';
 import { beatEvery } from './activity-context';
 
@@ -133,10 +134,13 @@ export function earlierFolders(plan: ReportPlan): string[] {
   return folders;
 }
 
-/** Rows to a CSV file as they come, with backpressure, in batches so csv-stringify is not called per row. */
+/** Text written to a file in pieces of about this many characters. */
+const WRITE_BATCH = 256 * 1024;
+
+/** CSV lines to a file as they come, with backpressure, in large writes. */
 class CsvFile {
   private readonly stream: WriteStream;
-  private batch: string[][] = [];
+  private pending = '';
   private started = false;
 
   /** A write error (a full disk) kept until the next write or close throws it: an 'error' event nobody listens to would end the process. */
@@ -153,16 +157,21 @@ class CsvFile {
     if (this.failure) throw new StorageError(`cannot write ${this.stream.path.toString()}: ${this.failure.message}`, { cause: this.failure });
   }
 
+  /** Rows as cells; the first write carries the BOM, so the file equals toCsv() of the whole sheet. */
   async write(rows: string[][]): Promise<void> {
-    this.batch.push(...rows);
-    if (this.batch.length >= 200) await this.flush();
+    await this.line(csvText(rows, !this.started));
+  }
+
+  /** CSV text of whole records (`csvRow`). */
+  async line(text: string): Promise<void> {
+    this.started = true;
+    this.pending += text;
+    if (this.pending.length >= WRITE_BATCH) await this.flush();
   }
 
   private async flush(): Promise<void> {
-    // The first chunk carries the BOM, so the file equals toCsv() of the whole sheet.
-    const text = csvText(this.batch, !this.started);
-    this.started = true;
-    this.batch = [];
+    const text = this.pending;
+    this.pending = '';
     this.check();
     if (!this.stream.write(text)) {
       try {
@@ -180,7 +189,8 @@ class CsvFile {
   }
 
   async close(): Promise<void> {
-    if (this.batch.length > 0 || !this.started) await this.flush();
+    if (!this.started) await this.write([]);
+    await this.flush();
     try {
       await finished(this.stream.end());
     } catch {
@@ -189,6 +199,11 @@ class CsvFile {
     this.check();
   }
 }
+
+/** What the per-run sheets print of one run: its runs.csv line and its Q&A piece (see `QaPiece`), as JSON-friendly values. */
+type PerRunLines = [runsLine: string, sessionId: string, position: number | null, before: string[], segments: string[], after: string[]];
+
+const textLength = (cells: readonly string[]): number => cells.reduce((sum, cell) => sum + cell.length, 0);
 
 export interface RenderOptions {
   /** `Settings.outputFileMode`: report folders get it, their files the same without execute bits. */
@@ -240,7 +255,7 @@ export async function renderReportFolder(
   const target = resolveInside(outputDir, plan.folder);
   const rawBeside = !(app.redaction.userIds || app.redaction.text || app.redaction.qaText === 'drop');
   const staged = `${target}.${randomUUID()}.staging`;
-  const sorter = new RecordSorter(`${staged}.sort`, options.sortChunkSize);
+  const sorter = new RunSorter<PerRunLines>(`${staged}.sort`, options.sortChunkSize);
   const perRunSheets = plan.formats.includes('csv');
   const names: string[] = [];
   let figures: ReportFigures;
@@ -254,7 +269,14 @@ export async function renderReportFolder(
       alive();
       const record = prepareRecord(collectedRecord(value), ctx);
       accumulator.add(record);
-      if (perRunSheets) await sorter.add(forPerRunSheets(record));
+      if (perRunSheets) {
+        // The per-run sheets' text is made here, in the one pass over the raw records; the
+        // sort then carries only that text.
+        const runsLine = csvRow(runsRow(record, ctx));
+        const qa = qaPiece(record, ctx);
+        const size = runsLine.length + textLength(qa.before) + textLength(qa.segments) + textLength(qa.after);
+        await sorter.add({ createdAt: record.createdAt, logId: record.logId, payload: [runsLine, qa.sessionId, qa.position, qa.before, qa.segments, qa.after] }, size);
+      }
     }
     const aggregates = accumulator.finish();
     figures = aggregates.figures;
@@ -274,10 +296,11 @@ export async function renderReportFolder(
       try {
         await runs.write(runsHeader(ctx));
         await qa.write(qaRows.header());
-        for await (const record of sorter.sorted()) {
+        for await (const { createdAt, logId, payload } of sorter.sorted()) {
           alive();
-          await runs.write([runsRow(record, ctx)]);
-          await qa.write([qaRows.row(record)]);
+          const [runsLine, sessionId, position, before, segments, after] = payload;
+          await runs.line(runsLine);
+          await qa.line(qaRows.line({ sessionId, position, before, segments, after }, { createdAt, logId }));
         }
         await runs.close();
         await qa.close();

@@ -3,7 +3,6 @@ import { chmod, mkdir, rename, rm, writeFile, readdir, stat } from 'node:fs/prom
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pipeline as pipelineStreams, Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createGzip } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 
@@ -111,6 +110,8 @@ function parseLine(text: string, file: string, line: number): unknown {
   }
 }
 
+const READ_BUFFER = 64 * 1024;
+
 /**
  * Streams the records of a gzip-compressed NDJSON file, one parsed value at a time. The file
  * and the gunzip run in one pipeline, so a missing file, a truncated or corrupt gzip or a bad
@@ -118,22 +119,28 @@ function parseLine(text: string, file: string, line: number): unknown {
  * 'error' event that would end the worker process.
  */
 export async function* readNdjsonGz(file: string): AsyncGenerator<unknown> {
-  const gunzipped = pipelineStreams(createReadStream(file), createGunzip(), () => {
+  // Large pieces: a report's raw file is hundreds of MB unpacked, and every piece costs a round
+  // trip to the thread pool and a string concatenation.
+  const gunzipped = pipelineStreams(createReadStream(file, { highWaterMark: READ_BUFFER }), createGunzip({ chunkSize: READ_BUFFER }), () => {
     // Errors reach the consumer through the iterator below: pipeline destroys the last stream with them.
   });
-  const decoder = new StringDecoder('utf8');
+  // TextDecoder: faster than StringDecoder on mostly non-ASCII text; ignoreBOM keeps a BOM as text, as StringDecoder did.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let rest = '';
   let line = 0;
   try {
     for await (const chunk of gunzipped as AsyncIterable<Buffer>) {
-      const lines = (rest + decoder.write(chunk)).split('\n');
-      rest = lines.pop() ?? '';
-      for (const text of lines) {
+      const text = rest + decoder.decode(chunk, { stream: true });
+      let start = 0;
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
         line += 1;
-        if (text.trim() !== '') yield parseLine(text, file, line);
+        const piece = text.slice(start, end);
+        start = end + 1;
+        if (piece.trim() !== '') yield parseLine(piece, file, line);
       }
+      rest = text.slice(start);
     }
-    rest += decoder.end();
+    rest += decoder.decode();
   } catch (error) {
     if (error instanceof StorageError) throw error;
     throw new StorageError(`cannot read ${file}: ${describe(error)}`, { cause: error });

@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import { Connection, Client } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { chatAppSettingsProblem } from '../activities/chat-app';
@@ -147,6 +146,7 @@ async function checkChannels(settings: Settings): Promise<CheckResult[]> {
   if (email) {
     results.push(
       await attempt('E-mail (SMTP)', settings, async () => {
+        const { default: nodemailer } = await import('nodemailer');
         const transport = nodemailer.createTransport(transportOptions(email));
         try {
           await transport.verify();

@@ -4,9 +4,12 @@ import { parse } from 'csv-parse/sync';
 import type { CollectedRun } from '../common/dify-schemas';
 import type { Completeness } from '../common/contracts';
 import { renderReport, type ReportContext, type ReportFigures } from '../reports';
-import { toCsv } from '../reports/csv';
+import { stringify } from 'csv-stringify/sync';
+import { csvText, toCsv } from '../reports/csv';
 import { userKey } from '../reports/user-history';
 import { rangeWindow } from '../common/window';
+import { DateTime } from 'luxon';
+import { localDate, localIso, localParts } from '../reports/time';
 import { fixtureRuns, node, run } from './fixtures/report-runs';
 
 /**
@@ -92,12 +95,39 @@ void describe('day boundaries', () => {
   });
 });
 
+void describe('local times', () => {
+  void it('the cached-offset conversion prints what luxon prints, across DST switches, half-hour offsets and fractional seconds', () => {
+    const zones = ['Asia/Shanghai', 'UTC', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/St_Johns', 'Pacific/Chatham', 'Etc/GMT+5'];
+    for (const zone of zones) {
+      // Two years in steps of a prime number of seconds, so every minute of the hour comes up.
+      for (let at = 1_672_531_200; at < 1_735_689_600; at += 7919.37) {
+        for (const seconds of [Math.floor(at), at]) {
+          const dt = DateTime.fromSeconds(seconds, { zone });
+          assert.equal(localIso(seconds, zone), dt.toISO({ suppressMilliseconds: true }), `${zone} ${seconds}`);
+          assert.equal(localDate(seconds, zone), dt.toISODate());
+          assert.deepEqual(localParts(seconds, zone), { date: dt.toISODate(), hour: dt.hour, weekday: dt.weekday });
+        }
+      }
+    }
+    assert.equal(localIso(Number.NaN, 'UTC'), '');
+  });
+});
+
 void describe('CSV quoting', () => {
   void it('commas, quotes, LF, CRLF and Chinese text round-trip through csv-parse; formulas are defused', () => {
     const cells = ['a,b', 'say "hi"', 'line1\nline2', 'crlf\r\nend', '中文，逗号', '=1+1', 'plain'];
     const text = toCsv({ name: 'x.csv', rows: [cells] });
     assert.equal(text, '\uFEFF"a,b","say ""hi""","line1\nline2","crlf\r\nend",中文，逗号,\'=1+1,plain\r\n');
     assert.deepEqual(parse(text, { bom: true }), [['a,b', 'say "hi"', 'line1\nline2', 'crlf\r\nend', '中文，逗号', "'=1+1", 'plain']]);
+  });
+
+  void it('the written-out escaper gives the bytes of csv-stringify (escape_formulas, quoted_match /[\\r\\n]/, CRLF) for every kind of cell', () => {
+    const pieces = ['', 'a', ',', '"', '\n', '\r', '\r\n', '\t', '=', '+', '-', '@', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20', "'", ' ', '中文', '😀', '-1', '0.5', ';'];
+    const cells: string[] = [];
+    for (const first of pieces) for (const second of pieces) cells.push(`${first}${second}`, `${first}x${second}`);
+    const rows = [cells, [''], ['', ''], cells.slice().reverse(), ['plain', 'row']];
+    assert.equal(csvText(rows, true), stringify(rows, { bom: true, record_delimiter: 'windows', quoted_match: /[\r\n]/, escape_formulas: true }));
+    assert.equal(csvText(rows, false), stringify(rows, { record_delimiter: 'windows', quoted_match: /[\r\n]/, escape_formulas: true }));
   });
 
   void it('a question with CRLF is stored with LF in the Q&A sheet (one line-break convention in cells)', () => {

@@ -9,7 +9,7 @@ import type { Completeness, DetailCollection, LogCollection, ReportPlan } from '
 import type { CollectedRun } from '../common/dify-schemas';
 import { loadSettings, type AppConfig } from '../config/load';
 import { renderReportFolder } from '../activities/render';
-import { RecordSorter } from '../activities/render-sort';
+import { RunSorter } from '../activities/render-sort';
 import { writeNdjsonGz } from '../activities/storage';
 import { prepareRecord, renderReport } from '../reports';
 import { userKey } from '../reports/user-history';
@@ -51,14 +51,21 @@ async function renderFolder(outputDir: string, window: ReportWindow, runs: Colle
 }
 
 void describe('streaming render', () => {
-  void it('RecordSorter: spills, merges in rounds, gives created_at then log id order, cleans up', async () => {
+  void it('RunSorter: spills, merges in rounds, gives created_at then log id order with each payload, cleans up', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'difyscope-sort-'));
-    const sorter = new RecordSorter(path.join(dir, 'sort'), 3, 2);
+    const sorter = new RunSorter<[string, number | null, string[]]>(path.join(dir, 'sort'), 3, 2);
     // Two runs share a second, so the log id must break the tie.
     const runs = [...fixtureRuns(), run({ n: '00', at: DAY1 + 34200, who: { endUser: { id: 'x', session: 'x' } }, status: 'succeeded', elapsed: 1, tokens: 1 })];
-    for (const entry of runs.reverse()) await sorter.add(prepareRecord(entry, {}));
+    for (const entry of runs.reverse()) {
+      const record = prepareRecord(entry, {});
+      await sorter.add({ createdAt: record.createdAt, logId: record.logId, payload: [`"${record.runId}",\r\n`, null, [record.userId, '中文']] }, 10);
+    }
     const order: string[] = [];
-    for await (const record of sorter.sorted()) order.push(record.logId);
+    for await (const entry of sorter.sorted()) {
+      order.push(entry.logId);
+      const record = runs.map((collected) => prepareRecord(collected, {})).find((candidate) => candidate.logId === entry.logId);
+      assert.deepEqual(entry.payload, [`"${record?.runId ?? ''}",\r\n`, null, [record?.userId ?? '', '中文']]);
+    }
     assert.deepEqual(order, ['log-09', 'log-00', 'log-01', 'log-02', 'log-03', 'log-04', 'log-05', 'log-06', 'log-07', 'log-10', 'log-08']);
     assert.ok(existsSync(path.join(dir, 'sort')));
     await sorter.cleanup();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { zipSync, type Zippable } from 'fflate';
+import type { Zippable } from 'fflate';
 import { exists, listFiles } from '../storage';
 import { nonRetryable } from './channel';
 
@@ -46,5 +46,6 @@ export async function collectAttachments(folder: string, attach: string, zipAbov
   const files: Zippable = {};
   // A fixed timestamp keeps the archive byte-identical when the same report is sent again.
   for (const attachment of attachments) files[attachment.filename] = [new Uint8Array(attachment.content), { mtime: new Date('2000-01-01T00:00:00Z') }];
+  const { zipSync } = await import('fflate');
   return { attachments: [{ filename: zipName, content: Buffer.from(zipSync(files, { level: 6 })) }], missing, zipped: true };
 }

@@ -4,11 +4,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { ChannelSettings } from '../../config/load';
 import { collectAttachments, type Attachment } from './attachments';
-import { chartsAsImages, type InlineImage } from './email-charts';
+import type { InlineImage } from './email-charts';
 import { describeError, nonRetryable, retryable, type ChannelError, type Delivery, type NotificationChannel } from './channel';
 import type { Notification } from './message';
 
@@ -91,6 +90,8 @@ async function bodyOf(notification: Notification, settings: EmailSettings): Prom
   const folder = notification.folder;
   if (notification.kind !== 'report' || folder === undefined) return { text: notification.markdown, attachments: [], images: [], notes: [] };
   const page = await readIfPresent(path.join(folder, 'report.html'));
+  // Loaded when a report is mailed: the renderer is a native module the worker needs nowhere else.
+  const { chartsAsImages } = await import('./email-charts');
   const charts = page === undefined ? undefined : chartsAsImages(page, createHash('sha256').update(notification.key).digest('hex').slice(0, 12));
   const markdown = await readIfPresent(path.join(folder, 'report.md'));
   const text = markdown === undefined ? notification.markdown : `${markdown}${linksMarkdown(notification.links)}`;
@@ -131,6 +132,8 @@ export function emailChannel(settings: EmailSettings): NotificationChannel {
     secrets: settings.password ? [settings.password] : [],
     async send(notification: Notification, delivery: Delivery): Promise<string> {
       const body = await bodyOf(notification, settings);
+      // Loaded on the first e-mail, so a worker without e-mail never holds it.
+      const { default: nodemailer } = await import('nodemailer');
       const transport = nodemailer.createTransport(transportOptions(settings));
       try {
         const info = await transport.sendMail({

@@ -1,7 +1,12 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type _Object } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client, _Object } from '@aws-sdk/client-s3';
 import type { StoreSettings } from '../../config/load';
 import type { ObjectStore } from './index';
+
+/**
+ * The SDK is loaded when a store is first used rather than at start: it is a large part of a
+ * worker's memory, and a worker without OUTPUT_URL=s3://… never needs it.
+ */
+const sdk = (): Promise<typeof import('@aws-sdk/client-s3')> => import('@aws-sdk/client-s3');
 
 /**
  * The store as an S3-compatible bucket through the official AWS SDK: AWS S3, MinIO, SeaweedFS,
@@ -10,15 +15,19 @@ import type { ObjectStore } from './index';
  */
 export class S3Store implements ObjectStore {
   readonly url: string;
-  private readonly client: S3Client;
+  private created: Promise<S3Client> | undefined;
 
   constructor(
     private readonly bucket: string,
     private readonly prefix: string,
-    s3: StoreSettings['s3'],
+    private readonly s3: StoreSettings['s3'],
   ) {
     this.url = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
-    this.client = new S3Client({
+  }
+
+  private client(): Promise<S3Client> {
+    const s3 = this.s3;
+    this.created ??= sdk().then(({ S3Client }) => new S3Client({
       region: s3.region,
       endpoint: s3.endpoint,
       forcePathStyle: s3.forcePathStyle,
@@ -26,7 +35,8 @@ export class S3Store implements ObjectStore {
       // Only checksums every S3-compatible store understands.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    }));
+    return this.created;
   }
 
   private keyOf(key: string): string {
@@ -38,12 +48,14 @@ export class S3Store implements ObjectStore {
   }
 
   async put(key: string, body: Buffer | string): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: typeof body === 'string' ? Buffer.from(body) : body }));
+    const { PutObjectCommand } = await sdk();
+    await (await this.client()).send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: typeof body === 'string' ? Buffer.from(body) : body }));
   }
 
   async get(key: string): Promise<Buffer | undefined> {
+    const { GetObjectCommand } = await sdk();
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      const response = await (await this.client()).send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
       const bytes = await response.Body?.transformToByteArray();
       return bytes ? Buffer.from(bytes) : Buffer.alloc(0);
     } catch (error) {
@@ -53,10 +65,12 @@ export class S3Store implements ObjectStore {
   }
 
   private async objects(prefix: string): Promise<_Object[]> {
+    const { ListObjectsV2Command } = await sdk();
+    const client = await this.client();
     const all: _Object[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.keyOf(prefix)}/`, ContinuationToken: token }));
+      const page = await client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.keyOf(prefix)}/`, ContinuationToken: token }));
       all.push(...(page.Contents ?? []));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -72,17 +86,20 @@ export class S3Store implements ObjectStore {
   }
 
   async removeAll(prefix: string): Promise<void> {
+    const { DeleteObjectsCommand } = await sdk();
+    const client = await this.client();
     const keys = (await this.objects(prefix)).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
     for (let start = 0; start < keys.length; start += 1000) {
-      await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(start, start + 1000), Quiet: true } }));
+      await client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(start, start + 1000), Quiet: true } }));
     }
   }
 
   async link(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }), { expiresIn: expiresInSeconds });
+    const [{ GetObjectCommand }, { getSignedUrl }] = await Promise.all([sdk(), import('@aws-sdk/s3-request-presigner')]);
+    return getSignedUrl(await this.client(), new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }), { expiresIn: expiresInSeconds });
   }
 
   close(): void {
-    this.client.destroy();
+    void this.created?.then((client) => client.destroy()).catch(() => undefined);
   }
 }
