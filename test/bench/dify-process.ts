@@ -25,7 +25,23 @@ export interface DifyWorkload {
 
 export type DifyProcessMessage =
   | { kind: 'ready'; url: string; generatingCpuSeconds: number }
-  | { kind: 'requests'; total: number; byKind: Record<string, number>; cpuSeconds: number; peakRssBytes: number };
+  | { kind: 'requests'; total: number; byKind: Record<string, number>; cpuSeconds: number; peakRssBytes: number; arrivals: Arrivals };
+
+/**
+ * When requests arrived: the first and last (epoch ms), and the pauses between consecutive
+ * arrivals of at least GAP_MS. With every slot busy a request arrives every few ms; a pause
+ * means the collection had nothing in flight for that long (between steps, shards, chunks).
+ */
+export interface Arrivals {
+  first: number;
+  last: number;
+  gaps: number;
+  gapMs: number;
+  /** The longest pauses, longest first: [at (epoch ms), length (ms)]. */
+  longest: [number, number][];
+}
+
+export const GAP_MS = 50;
 
 function requestKind(path: string): string {
   if (path === '/v1/workflows/logs') return 'log pages';
@@ -50,6 +66,7 @@ async function main(): Promise<void> {
   };
   const server = await startDifyServer({ store, profile: 'cookie', faults: { latencyMs: workload.latencyMs } });
   let byKind: Record<string, number> = {};
+  let arrivals: Arrivals = { first: 0, last: 0, gaps: 0, gapMs: 0, longest: [] };
   let since = cpuSeconds();
   const generatingCpuSeconds = since;
   // Counted and dropped once a second: the recorded requests are the server's only growing state.
@@ -57,6 +74,14 @@ async function main(): Promise<void> {
     for (const request of server.requests.splice(0, server.requests.length)) {
       const kind = requestKind(request.path);
       byKind[kind] = (byKind[kind] ?? 0) + 1;
+      if (arrivals.first === 0) arrivals.first = request.at;
+      const gap = arrivals.last === 0 ? 0 : request.at - arrivals.last;
+      if (gap >= GAP_MS) {
+        arrivals.gaps += 1;
+        arrivals.gapMs += gap;
+        arrivals.longest = [...arrivals.longest, [arrivals.last, gap] as [number, number]].sort((a, b) => b[1] - a[1]).slice(0, 8);
+      }
+      arrivals.last = Math.max(arrivals.last, request.at);
     }
   };
   const timer = setInterval(tally, 1000);
@@ -64,10 +89,11 @@ async function main(): Promise<void> {
     if (message === 'requests') {
       tally();
       const total = Object.values(byKind).reduce((sum, count) => sum + count, 0);
-      process.send?.({ kind: 'requests', total, byKind, cpuSeconds: cpuSeconds() - since, peakRssBytes: process.resourceUsage().maxRSS * 1024 } satisfies DifyProcessMessage);
+      process.send?.({ kind: 'requests', total, byKind, cpuSeconds: cpuSeconds() - since, peakRssBytes: process.resourceUsage().maxRSS * 1024, arrivals } satisfies DifyProcessMessage);
     } else if (message === 'reset') {
       tally();
       byKind = {};
+      arrivals = { first: 0, last: 0, gaps: 0, gapMs: 0, longest: [] };
       since = cpuSeconds();
     } else if (message === 'stop') {
       clearInterval(timer);
