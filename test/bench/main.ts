@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadSettings } from '../../config/load';
 import { prepareReport, startReport } from '../../client/report';
 import { startTemporal } from '../helpers/temporal';
-import { GAP_MS, type DifyProcessMessage, type DifyWorkload } from './dify-process';
+import type { DifyProcessMessage, DifyWorkload } from './dify-process';
 import { runPredecessor } from './predecessor';
 import { childrenOf, cpuSecondsOf, peakRssOf } from './process-stats';
 
@@ -254,7 +254,7 @@ async function main(): Promise<void> {
       `  requests per run             ${fixed(requestsPerRun, 3)}`,
       `  requests/s while collecting  ${fixed(requests.total / collectSeconds)} of an ideal ${fixed(ideal)} (concurrency ${CONCURRENCY} ÷ ${LATENCY_MS} ms): ${fixed((requests.total / collectSeconds / ideal) * 100)} %`,
       `  requests/s, whole report     ${fixed(requests.total / wall)}: ${fixed((requests.total / wall / ideal) * 100)} % of the ideal`,
-      `  requests arrived             from ${fixed((requests.arrivals.first - started) / 1000)} s to ${fixed((requests.arrivals.last - started) / 1000)} s after the start (${fixed(requests.total / ((requests.arrivals.last - requests.arrivals.first) / 1000))}/s in between); ${requests.arrivals.gaps} pauses of ${GAP_MS} ms or more, ${fixed(requests.arrivals.gapMs / 1000, 2)} s in all${requests.arrivals.longest.length > 0 ? ` (longest: ${requests.arrivals.longest.map(([at, ms]) => `${ms} ms at +${fixed((at - started) / 1000)} s`).join(', ')})` : ''}`,
+      `  requests arrived             from ${fixed((requests.arrivals.first - started) / 1000)} s to ${fixed((requests.arrivals.last - started) / 1000)} s after the start (${fixed(requests.total / ((requests.arrivals.last - requests.arrivals.first) / 1000))}/s in between); ${requests.arrivals.gaps} pauses of ${requests.arrivals.thresholdMs} ms or more, ${fixed(requests.arrivals.gapMs / 1000, 2)} s in all${requests.arrivals.longest.length > 0 ? ` (longest: ${requests.arrivals.longest.map(([at, ms]) => `${ms} ms at +${fixed((at - started) / 1000)} s`).join(', ')})` : ''}`,
       `  rendering                    ${fixed((history.renderSeconds / summary.runs) * 100_000, 2)} s per 100,000 runs`,
       `  worker CPU                   ${fixed(workerCpu, 2)} s: ${fixed((workerCpu / summary.runs) * 1000, 2)} CPU-s per 1,000 runs`,
       `  worker peak RSS              ${mb(workerPeakRss)} (VmHWM of the worker process; ${mb(workerRssAtStart)} once polling, ${mb(rssPhases.before)} collecting, ${mb(rssPhases.after)} rendering)`,
