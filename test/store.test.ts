@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -8,6 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadSettings, type Settings } from '../config/load';
 import { prepareReport, startReport } from '../client/report';
 import { openStore, type ObjectStore } from '../activities/store';
+import { SharedFolders } from '../activities/store/sync';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { fixtureEnv, fixtureStore, type FixtureRun } from './fixtures/store-builder';
 import { startSmtpServer, type TestSmtpServer, emailToTestServer } from './helpers/smtp';
@@ -107,6 +108,39 @@ for (const backend of backends) {
       assert.deepEqual(await store.list('probe'), [{ key: 'probe/b.txt', size: 1 }]);
       await store.removeAll('probe');
       assert.deepEqual(await store.list('probe'), []);
+    });
+
+    it('a reader gets one version of a report folder, never a mixture, while it is republished', async () => {
+      const writer = mkdtempSync(path.join(tmpdir(), 'difyscope-writer-'));
+      const reader = mkdtempSync(path.join(tmpdir(), 'difyscope-reader-'));
+      const folder = 'mixture/range/2025-03-01';
+      const write = (name: string, body: string) => {
+        mkdirSync(path.join(writer, folder), { recursive: true });
+        writeFileSync(path.join(writer, folder, name), body);
+      };
+      try {
+        const publisher = new SharedFolders(store, writer, 0o600);
+        write('report.md', 'v1 md');
+        write('report.json', 'v1 json');
+        await publisher.publish(folder);
+        // Mid-republish: one file of v2 is up, the manifest still names v1's.
+        await store.put(`${folder}/report.md`, 'v2 md, longer');
+        const fetching = new SharedFolders(store, reader, 0o600).fetchPublished(folder, ['report.md', 'report.json']);
+        // The republication completes while the reader waits to read again.
+        write('report.md', 'v2 md, longer');
+        write('report.json', 'v2 json');
+        await publisher.publish(folder);
+        await fetching;
+        assert.equal(readFileSync(path.join(reader, folder, 'report.md'), 'utf8'), 'v2 md, longer');
+        assert.equal(readFileSync(path.join(reader, folder, 'report.json'), 'utf8'), 'v2 json');
+        // A folder that never settles fails the step (retried by Temporal) instead of mixing versions.
+        await store.put(`${folder}/report.json`, 'neither version');
+        await assert.rejects(new SharedFolders(store, mkdtempSync(path.join(tmpdir(), 'difyscope-reader-')), 0o600).fetchPublished(folder, ['report.json']), /its files kept changing while being read/);
+      } finally {
+        await store.removeAll('mixture');
+        rmSync(writer, { recursive: true, force: true });
+        rmSync(reader, { recursive: true, force: true });
+      }
     });
 
     it('two workers with separate scratch folders: week reports exact, the previous week found in the store, notified once', { timeout: 240_000 }, async () => {

@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile, stat, writeFile, rename, chmod } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Context } from '@temporalio/activity';
+import { z } from 'zod';
 import type { ObjectStore } from './index';
 
 /**
@@ -13,6 +14,23 @@ import type { ObjectStore } from './index';
  */
 
 const MANIFEST = '.complete.json';
+/** Readings of a folder that is being republished before the step gives up (and is retried). */
+const REREAD_ATTEMPTS = 5;
+
+const manifestSchema = z.object({
+  files: z.array(
+    z.object({
+      name: z.string(),
+      size: z.number(),
+      /** Absent in manifests written before hashes were recorded. */
+      sha256: z.string().optional(),
+    }),
+  ),
+  publishedAt: z.string().optional(),
+});
+type PublishedFile = z.infer<typeof manifestSchema>['files'][number];
+
+const sha256 = (body: Buffer): string => createHash('sha256').update(body).digest('hex');
 
 type HeartbeatFn = (details?: unknown) => void;
 
@@ -99,33 +117,56 @@ export class SharedFolders {
   }
 
   /**
-   * Publishes a finished report folder: its files first, then the manifest naming them. A
-   * reader goes by the manifest, so a folder appears whole or not at all; a republished
-   * folder's manifest replaces the old one in one PUT.
+   * Publishes a finished report folder: its files first, then the manifest naming them with
+   * their SHA-256. A reader goes by the manifest, so a folder appears whole or not at all; a
+   * republished folder's manifest replaces the old one in one PUT, and a reader that meets a
+   * file of the other version (hash mismatch) reads the manifest again, so it never gets a mixture.
    */
   async publish(folder: string): Promise<void> {
     const files = await localFiles(this.localRoot, folder);
+    const entries: PublishedFile[] = [];
     for (const file of files) {
-      await this.store.put(file.key, await readFile(path.join(this.localRoot, ...file.key.split('/'))));
+      const body = await readFile(path.join(this.localRoot, ...file.key.split('/')));
+      await this.store.put(file.key, body);
+      entries.push({ name: file.key.slice(folder.length + 1), size: body.length, sha256: sha256(body) });
     }
-    const manifest = { files: files.map((file) => ({ name: file.key.slice(folder.length + 1), size: file.size })), publishedAt: new Date().toISOString() };
+    const manifest: z.infer<typeof manifestSchema> = { files: entries, publishedAt: new Date().toISOString() };
     await this.store.put(`${folder}/${MANIFEST}`, `${JSON.stringify(manifest, null, 2)}\n`);
   }
 
   /** The files of a published folder (by its manifest), or null when it was never published. */
-  async published(folder: string): Promise<{ name: string; size: number }[] | null> {
+  async published(folder: string): Promise<PublishedFile[] | null> {
     const body = await this.store.get(`${folder}/${MANIFEST}`);
     if (!body) return null;
-    return (JSON.parse(body.toString('utf8')) as { files: { name: string; size: number }[] }).files;
+    return manifestSchema.parse(JSON.parse(body.toString('utf8'))).files;
   }
 
-  /** Copies the named files of a published folder, when it was published, into the local folder. */
+  /**
+   * Copies the named files of a published folder, when it was published, into the local
+   * folder: all of one version. A file that does not match the manifest (the folder is being
+   * republished) starts the reading over with the new manifest.
+   */
   async fetchPublished(folder: string, names: readonly string[]): Promise<void> {
-    const files = await this.published(folder);
-    if (!files) return;
-    for (const file of files.filter((candidate) => names.includes(candidate.name))) {
-      const body = await this.store.get(`${folder}/${file.name}`);
-      if (body) await writeLocal(this.localRoot, `${folder}/${file.name}`, body, this.fileMode);
+    for (let attempt = 1; ; attempt += 1) {
+      const files = await this.published(folder);
+      if (!files) return;
+      const bodies: { name: string; body: Buffer }[] = [];
+      let consistent = true;
+      for (const file of files.filter((candidate) => names.includes(candidate.name))) {
+        const body = await this.store.get(`${folder}/${file.name}`);
+        // Manifests from before hashes were recorded are taken as they are.
+        if (!body || (file.sha256 !== undefined && sha256(body) !== file.sha256)) {
+          consistent = false;
+          break;
+        }
+        bodies.push({ name: file.name, body });
+      }
+      if (consistent) {
+        for (const { name, body } of bodies) await writeLocal(this.localRoot, `${folder}/${name}`, body, this.fileMode);
+        return;
+      }
+      if (attempt >= REREAD_ATTEMPTS) throw new Error(`${this.store.url}/${folder}: its files kept changing while being read (being republished?); the step is retried`);
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }
 
