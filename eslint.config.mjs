@@ -30,7 +30,9 @@ export default tseslint.config(
           paths: ['fs', 'fs/promises', 'path', 'os', 'http', 'https', 'net', 'child_process', 'crypto', 'undici', 'nodemailer', 'csv-stringify', 'zlib'].map((name) => ({ name, message: 'Workflow code must not do I/O.' })),
           patterns: [
             { group: ['node:*'], message: 'Workflow code must not do I/O.' },
-            { group: ['../activities', '../activities/*', '../reports', '../reports/*'], allowTypeImports: true, message: 'Workflows import activity types only.' },
+            { group: ['../activities'], allowTypeImports: true, message: 'Workflows import the Activities type only.' },
+            // Shared types and schemas live in common/ (test/layout.test.ts checks every layer).
+            { group: ['../activities/*', '../reports', '../reports/*', '../config', '../config/*'], message: 'Workflows import from common/, not from other layers.' },
           ],
         },
       ],

@@ -1,9 +1,8 @@
-import type { ReportPlan } from '../common/contracts';
+import type { Collection, ReportPlan } from '../common/contracts';
 import { ConfigError, type AppConfig } from '../config/load';
 import { collectChatMessages } from './collect-chat';
 import { isChatMode } from './dify/chat-api';
 import type { DifyClient } from './dify/client';
-import type { Collection } from './merge-shards';
 
 /** The mode from `GET /v1/info` when it names a chat app; null for workflow apps (and builds that do not say). */
 export async function chatAppMode(dify: DifyClient): Promise<string | null> {

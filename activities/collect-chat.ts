@@ -1,11 +1,11 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { DateTime } from 'luxon';
 import path from 'node:path';
-import type { ReportPlan } from '../common/contracts';
-import { ChatApi, consoleMinute, type ChatConversation, type ChatMessage, type CollectedMessage, type ConversationOwner, type InvalidItem } from './dify/chat-api';
+import type { Collection, ReportPlan } from '../common/contracts';
+import { ChatApi, consoleMinute, type InvalidItem } from './dify/chat-api';
+import type { ChatConversation, ChatMessage, CollectedMessage, ConversationOwner } from '../common/dify-chat-schemas';
 import type { DifyClient } from './dify/client';
 import { DifyError } from './dify/errors';
-import type { Collection } from './merge-shards';
 import { attemptFileName, currentAttempt, removeOtherRuns, runLabel, type AttemptTag } from './attempt-files';
 import { exists, readNdjsonGz, resolveInside, writeNdjsonGz } from './storage';
 

@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
-import type { DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
+import type { Collection, DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
 import { findApp, type AppConfig, type Settings } from '../config/load';
 import { collectLogPages } from './collect-logs';
 import { collectRunDetails } from './collect-details';
 import { chatAppMode, collectChatApp } from './chat-app';
-import { mergeShardCollections, type Collection } from './merge-shards';
+import { mergeShardCollections } from './merge-shards';
 import { DifyClient } from './dify/client';
 import { withFailureMapping } from './failures';
 import { countReport } from './metrics';

@@ -1,13 +1,7 @@
-import type { DetailCollection, LogCollection, ReportPlan } from '../common/contracts';
+import type { Collection, ReportPlan } from '../common/contracts';
 import { attemptFileName, currentAttempt } from './attempt-files';
 import { concatenateGzipFiles } from './concat-files';
 import { resolveInside } from './storage';
-
-/** What collecting one window (or one shard of it) produced. */
-export interface Collection {
-  logs: LogCollection;
-  details: DetailCollection;
-}
 
 /**
  * Joins the shards of a window into the files and counts one unsharded collection would

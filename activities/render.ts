@@ -15,7 +15,7 @@ import { completenessText } from '../reports/completeness';
 import { redactionFrom } from '../reports/redact';
 import { LOOKBACK_PERIODS, parseUsersFile, USERS_FILE, usersFileContent } from '../reports/user-history';
 import { previousWindow } from '../common/window';
-import { collectedMessageSchema } from './dify/chat-api';
+import { collectedMessageSchema } from '../common/dify-chat-schemas';
 import type { CollectedRun } from '../common/dify-schemas';
 import { earlierReports, type EarlierReportFile } from './earlier-reports';
 import { RunSorter } from './render-sort';

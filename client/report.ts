@@ -1,7 +1,7 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
 import type { ReportRequest, ReportSummary } from '../common/contracts';
-import { collectLevelSchema, localeSchema, reportFormatSchema } from '../config/schema';
+import { collectLevelSchema, localeSchema, reportFormatSchema } from '../common/report-options';
 import { findApp, type Settings } from '../config/load';
 import { reportWorkflow } from '../workflows';
 import { checkRangeDates, rangeWindow, type ReportWindow } from '../common/window';

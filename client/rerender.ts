@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { completenessSchema, reportWindowSchema, type DetailCollection, type LogCollection, type ReportPlan, type ReportSummary } from '../common/contracts';
+import { completenessSchema, type DetailCollection, type LogCollection, type ReportPlan, type ReportSummary } from '../common/contracts';
 import { findApp, type Settings } from '../config/load';
-import { localeSchema, reportFormatSchema } from '../config/schema';
+import { localeSchema, reportFormatSchema } from '../common/report-options';
 import { renderReportFolder } from '../activities/render';
 import { exists } from '../activities/storage';
-import { previousWindow } from '../common/window';
+import { previousWindow, reportWindowSchema } from '../common/window';
 import { UsageError } from './errors';
 
 /**

@@ -1,18 +1,11 @@
 import { z } from 'zod';
-import { collectLevelSchema, localeSchema, reportFormatSchema, timezoneSchema } from '../config/schema';
+import { collectLevelSchema, localeSchema, reportFormatSchema, timezoneSchema } from './report-options';
+import { reportWindowSchema, windowKindSchema } from './window';
 
 /**
  * The data that crosses the workflow boundary. Small by design: app keys, window bounds,
  * counts and file paths — never records, tokens or passwords.
  */
-
-export const reportWindowSchema = z.object({
-  kind: z.enum(['range', 'daily', 'weekly']),
-  from: z.string(),
-  to: z.string(),
-  timezone: z.string(),
-  label: z.string(),
-});
 
 /** What `temporal workflow start --input` or our CLI passes to `reportWorkflow`. */
 export const reportRequestSchema = z.object({
@@ -27,7 +20,7 @@ export const reportRequestSchema = z.object({
   locale: localeSchema.optional(),
   notify: z.boolean().optional(),
   /** Set by the scheduled workflows: `from`/`to` are then exact bounds of a daily or weekly period. */
-  kind: z.enum(['range', 'daily', 'weekly']).optional(),
+  kind: windowKindSchema.optional(),
 });
 export type ReportRequest = z.infer<typeof reportRequestSchema>;
 
@@ -115,6 +108,13 @@ export const detailCollectionSchema = z.object({
   file: z.string(),
 });
 export type DetailCollection = z.infer<typeof detailCollectionSchema>;
+
+/** What collecting one window (or one shard of it) produced: the result of a shard workflow. */
+export const collectionSchema = z.object({
+  logs: logCollectionSchema,
+  details: detailCollectionSchema,
+});
+export type Collection = z.infer<typeof collectionSchema>;
 
 export const completenessSchema = z.object({
   level: collectLevelSchema,

@@ -1,21 +1,24 @@
 import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
 
 /**
  * Report windows: half-open [from, to) intervals in absolute time, labelled in the report's
  * time zone. Pure and deterministic, so both workflows and the CLI import it.
  */
-export type WindowKind = 'range' | 'daily' | 'weekly';
+export const windowKindSchema = z.enum(['range', 'daily', 'weekly']);
+export type WindowKind = z.infer<typeof windowKindSchema>;
 
-export interface ReportWindow {
-  kind: WindowKind;
+export const reportWindowSchema = z.object({
+  kind: windowKindSchema,
   /** Inclusive start, ISO 8601 with the report zone's offset. */
-  from: string;
+  from: z.string(),
   /** Exclusive end, ISO 8601 with the report zone's offset. */
-  to: string;
-  timezone: string;
+  to: z.string(),
+  timezone: z.string(),
   /** Folder-safe label: `2025-03-01`, `2025-W09`, `2025-03-01_2025-03-07`. */
-  label: string;
-}
+  label: z.string(),
+});
+export type ReportWindow = z.infer<typeof reportWindowSchema>;
 
 export class WindowError extends Error {
   constructor(

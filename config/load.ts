@@ -9,17 +9,15 @@ import {
   reportEnvSchema,
   SECRET_ENV_NAMES,
   singleAppEnvSchema,
-  type CollectLevel,
   type ConsoleAuthMode,
   type FileApp,
   type GlobalEnv,
-  type Locale,
   type NotifyChannel,
   type NotifyEnv,
   type ReportEnv,
-  type ReportFormat,
   type Weekday,
 } from './schema';
+import type { CollectLevel, Locale, ReportFormat } from '../common/report-options';
 import { temporalConnectionFrom, TemporalSettingError, type TemporalConnection } from './temporal';
 
 export class ConfigError extends Error {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IANAZone } from 'luxon';
+import { ALERT_METRICS, collectLevelSchema, localeSchema, REPORT_FORMATS, reportFormatSchema, timezoneSchema, type ReportFormat } from '../common/report-options';
 
 /**
  * Every setting Difyscope reads: environment variables (or `.env`) and, for several apps, a
@@ -19,20 +19,11 @@ const flag = (fallback: boolean) =>
 /** Cross-field checks run even when a single field failed, so one pass reports every problem. */
 const everyField = (payload: { value: unknown }): boolean => typeof payload.value === 'object' && payload.value !== null;
 
-export const REPORT_FORMATS = ['csv', 'md', 'json', 'html'] as const;
-export const COLLECT_LEVELS = ['logs', 'details', 'nodes'] as const;
 export const CONSOLE_AUTH_MODES = ['auto', 'legacy', 'tokenpair', 'cookie', 'cookie-base64'] as const;
 export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 
-export const collectLevelSchema = z.enum(COLLECT_LEVELS);
-export const reportFormatSchema = z.enum(REPORT_FORMATS);
-export const localeSchema = z.enum(['en', 'zh-CN']);
 export const consoleAuthSchema = z.enum(CONSOLE_AUTH_MODES);
 export const weekdaySchema = z.preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() : value), z.enum(WEEKDAYS, { error: 'use a weekday name such as monday' }));
-
-export const timezoneSchema = z
-  .string()
-  .refine((zone) => IANAZone.isValidZone(zone), { message: 'unknown time zone; use an IANA name such as Asia/Shanghai or UTC' });
 
 export const timeOfDaySchema = z
   .string()
@@ -171,7 +162,6 @@ export const NOTIFY_CHANNELS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook
 export const notifyChannelSchema = z.enum(NOTIFY_CHANNELS);
 
 /** Alert rules such as `failure_rate > 0.05`, `p95_latency_s > 30`, `runs < 10`. */
-export const ALERT_METRICS = ['runs', 'failed', 'failure_rate', 'p95_latency_s', 'users', 'tokens', 'satisfaction', 'conversations'] as const;
 export const alertRuleSchema = z
   .string()
   .trim()
@@ -343,9 +333,6 @@ export type GlobalEnv = z.output<typeof globalEnvSchema>;
 export type ReportEnv = z.output<typeof reportEnvSchema>;
 export type SingleAppEnv = z.output<typeof singleAppEnvSchema>;
 export type FileApp = z.output<typeof fileAppSchema>;
-export type CollectLevel = z.infer<typeof collectLevelSchema>;
-export type ReportFormat = z.infer<typeof reportFormatSchema>;
-export type Locale = z.infer<typeof localeSchema>;
 export type ConsoleAuthMode = z.infer<typeof consoleAuthSchema>;
 export type Weekday = (typeof WEEKDAYS)[number];
 

@@ -1,5 +1,5 @@
 import type { ReportSummary } from '../common/contracts';
-import { ALERT_METRICS } from '../config/schema';
+import { ALERT_METRICS } from '../common/report-options';
 import { round } from './numbers';
 
 /**

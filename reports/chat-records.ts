@@ -1,4 +1,4 @@
-import type { CollectedMessage } from '../activities/dify/chat-api';
+import type { CollectedMessage } from '../common/dify-chat-schemas';
 import { FAILED_NODE_STATUSES, type CitedSegment, type FeedbackFact, type RunRecord } from './records';
 
 /**

@@ -1,5 +1,5 @@
 import type { Completeness } from '../common/contracts';
-import type { Locale } from '../config/schema';
+import type { Locale } from '../common/report-options';
 
 /**
  * The completeness statement in the report's language, rebuilt from its counts so report

@@ -1,4 +1,4 @@
-import type { Locale } from '../config/schema';
+import type { Locale } from '../common/report-options';
 
 /**
  * File names and headers per locale. zh-CN keeps the predecessor's four sheets byte for byte

@@ -1,4 +1,4 @@
-import type { CollectedMessage } from '../activities/dify/chat-api';
+import type { CollectedMessage } from '../common/dify-chat-schemas';
 import type { CollectedRun } from '../common/dify-schemas';
 import { toChatRecord } from './chat-records';
 import { toRunRecord, type RunRecord } from './records';

@@ -1,5 +1,5 @@
 import type { Completeness } from '../common/contracts';
-import type { Locale, ReportFormat } from '../config/schema';
+import type { Locale, ReportFormat } from '../common/report-options';
 import type { ReportWindow } from '../common/window';
 import type { Aggregates } from './aggregate';
 import type { Redaction } from './redact';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
-import type { CollectedMessage } from '../activities/dify/chat-api';
+import type { CollectedMessage } from '../common/dify-chat-schemas';
 import type { Completeness, ReportSummary } from '../common/contracts';
 import { renderReport, type ReportContext } from '../reports';
 import { evaluateAlerts } from '../reports/alerts';

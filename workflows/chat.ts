@@ -1,7 +1,6 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Collection } from '../activities/merge-shards';
-import type { Progress, ReportPlan } from '../common/contracts';
+import type { Collection, Progress, ReportPlan } from '../common/contracts';
 import { NON_RETRYABLE } from './collect-shard';
 
 /**

@@ -1,7 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ReportPlan } from '../common/contracts';
-import type { Collection } from '../activities/merge-shards';
+import type { Collection, ReportPlan } from '../common/contracts';
 import { NON_RETRYABLE_TYPES as NON_RETRYABLE } from '../common/failure-types';
 import { timedActivities } from './activity-options';
 

@@ -1,8 +1,7 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, log, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { Collection } from '../activities/merge-shards';
-import { reportRequestSchema, type Progress, type ReportPlan, type ReportRequest, type ReportSummary } from '../common/contracts';
+import { reportRequestSchema, type Collection, type Progress, type ReportPlan, type ReportRequest, type ReportSummary } from '../common/contracts';
 import { timedActivities, type TimedActivities } from './activity-options';
 import { chatModeOf, collectChatWindow } from './chat';
 import { collectDetails, collectLogs, collectShardWorkflow, NON_RETRYABLE } from './collect-shard';

@@ -1,4 +1,4 @@
-import type { Locale } from '../../config/schema';
+import type { Locale } from '../../common/report-options';
 
 /**
  * The words of notifications per report locale. Figures keep one number format in every

@@ -1,7 +1,7 @@
 import type { Completeness, ReportSummary } from '../../common/contracts';
 import type { ReportWindow } from '../../common/window';
 import type { BreachedAlert } from '../../reports/alerts';
-import type { Locale } from '../../config/schema';
+import type { Locale } from '../../common/report-options';
 import { completenessIn } from '../../reports/completeness';
 import { messageWords, type MessageWords } from './message-words';
 import { code, formatCost, formatInteger, formatNumber, formatPercent, formatSeconds, oneLine, signed } from './format';
