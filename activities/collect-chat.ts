@@ -2,12 +2,20 @@ import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { DateTime } from 'luxon';
 import path from 'node:path';
 import type { Collection, ReportPlan } from '../common/contracts';
-import { ChatApi, consoleMinute, type InvalidItem } from './dify/chat-api';
-import type { ChatConversation, ChatMessage, CollectedMessage, ConversationOwner } from '../common/dify-chat-schemas';
+import { ChatApi, consoleMinute } from './dify/chat-api';
+import type { ChatConversation, ChatMessage, CollectedMessage, ConversationOwner, InvalidItem } from '../common/dify-chat-schemas';
 import type { DifyClient } from './dify/client';
 import { DifyError } from './dify/errors';
 import { attemptFileName, currentAttempt, removeOtherRuns, runLabel, type AttemptTag } from './attempt-files';
 import { exists, readNdjsonGz, resolveInside, writeNdjsonGz } from './storage';
+import {
+  chatChunkCountsSchema,
+  chatListingHeaderSchema,
+  chatProgressSchema,
+  type ChatChunkCounts as ChunkCounts,
+  type ChatListingHeader,
+  type ChatProgress,
+} from '../common/collection-progress';
 
 /**
  * Collection for chat apps (chatflow, chatbot, agent). Their unit is the message, and the
@@ -38,43 +46,24 @@ const LISTING_MARGIN_MINUTES = 5;
 /** Re-walks of the listing when it came back short of Dify's total (offsets shift as conversations are updated). */
 const LISTING_PASSES = 3;
 
-interface ChatProgress {
-  listed?: boolean;
-  /** The conversation listing's file name, written by the attempt that listed. */
-  listing?: string;
-  chunksDone?: number;
-  /** File name of each saved chunk, by index: each was written by the attempt that saved it. */
-  chunks?: string[];
-}
-
-interface ChunkCounts {
-  messages: number;
-  conversationsInWindow: number;
-  conversationFailures: number;
-  conversationsGone: number;
-  messagesShort: number;
-  invalid: number;
-  nodesFetched: number;
-  nodeFailures: number;
-}
-
-interface Listing {
-  expected: number;
-  pages: number;
-  invalid: InvalidItem[];
+/** The conversation listing: its header (saved as the listing file's first line) and the conversations. */
+interface Listing extends ChatListingHeader {
   conversations: ChatConversation[];
 }
 
 /** One attempt's own version of a chunk, so an older attempt still running never replaces it. */
 const chunkFileName = (index: number, tag: AttemptTag): string => attemptFileName(`chunk-${String(index).padStart(5, '0')}`, '.ndjson.gz', tag);
 
-/** The resume point a heartbeat names, if every file it names is on disk. */
-async function resumable(dir: string, resumed: ChatProgress | undefined): Promise<boolean> {
-  if (resumed?.listed !== true || typeof resumed.listing !== 'string' || !(await exists(path.join(dir, resumed.listing)))) return false;
+/** The resume point a heartbeat names, if it is one and every file it names is on disk. */
+async function resumePoint(dir: string, heartbeatDetails: unknown): Promise<ChatProgress | undefined> {
+  const parsed = chatProgressSchema.safeParse(heartbeatDetails);
+  if (!parsed.success) return undefined;
+  const resumed = parsed.data;
+  if (resumed.listed !== true || resumed.listing === undefined || !(await exists(path.join(dir, resumed.listing)))) return undefined;
   const chunks = resumed.chunks ?? [];
-  if (chunks.length !== (resumed.chunksDone ?? 0)) return false;
-  for (const name of chunks) if (typeof name !== 'string' || !(await exists(path.join(dir, name)))) return false;
-  return true;
+  if (chunks.length !== (resumed.chunksDone ?? 0)) return undefined;
+  for (const name of chunks) if (!(await exists(path.join(dir, name)))) return undefined;
+  return resumed;
 }
 
 function describe(error: unknown): string {
@@ -219,10 +208,12 @@ export async function collectChatMessages(dify: DifyClient, appId: string | unde
   const chatRoot = resolveInside(outputDir, `${plan.workDir}/chat`);
   // One folder per workflow run; inside it every attempt writes files named for itself.
   const chatDir = path.join(chatRoot, runLabel(tag));
-  const resumed = activityInfo().heartbeatDetails as ChatProgress | undefined;
+  const resumed = await resumePoint(chatDir, activityInfo().heartbeatDetails);
   let progress: ChatProgress = {};
-  if (await resumable(chatDir, resumed)) {
-    progress = { ...resumed, chunks: [...(resumed?.chunks ?? [])] };
+  if (resumed) {
+    // The conversation count of a chunk in progress is not a resume point.
+    const { inChunk: _inChunk, ...saved } = resumed;
+    progress = { ...saved, chunks: [...(saved.chunks ?? [])] };
     log.info('Resuming chat collection', { chunksDone: progress.chunksDone ?? 0 });
   } else {
     // Files of an earlier run of the same workflow id describe another moment of Dify.
@@ -235,8 +226,9 @@ export async function collectChatMessages(dify: DifyClient, appId: string | unde
   if (progress.listed === true) {
     const values: unknown[] = [];
     for await (const value of readNdjsonGz(listingFile)) values.push(value);
-    const [header, ...conversations] = values as [Omit<Listing, 'conversations'>, ...ChatConversation[]];
-    listing = { ...header, conversations };
+    const [header, ...conversations] = values;
+    // The conversations were validated when listed (dify/chat-api.ts) and are read back as written.
+    listing = { ...chatListingHeaderSchema.parse(header), conversations: conversations as ChatConversation[] };
   } else {
     const zone = await api.accountTimezone();
     const since = consoleMinute(DateTime.fromSeconds(window.from).minus({ minutes: LISTING_MARGIN_MINUTES }), zone);
@@ -277,7 +269,7 @@ export async function collectChatMessages(dify: DifyClient, appId: string | unde
       let first = true;
       for await (const value of readNdjsonGz(path.join(chatDir, name))) {
         if (first) {
-          const counts = value as ChunkCounts;
+          const counts = chatChunkCountsSchema.parse(value);
           for (const key of Object.keys(totals) as (keyof ChunkCounts)[]) totals[key] += counts[key];
           first = false;
           continue;

@@ -11,36 +11,14 @@ import { detailFromNodes } from './detail-from-nodes';
 import { attemptFileName, currentAttempt, removeOtherRuns, runLabel, type AttemptTag } from './attempt-files';
 import { concatenateGzipFiles } from './concat-files';
 import { exists, readNdjsonGz, resolveInside, writeFileAtomic } from './storage';
+import { DETAIL_CHUNK_SIZE, detailChunkCountsSchema, detailProgressSchema, type DetailChunkCounts as ChunkCounts, type DetailProgress } from '../common/collection-progress';
 
 const gzipAsync = promisify(gzip);
 
 /** Runs per durable chunk: the unit a retried attempt resumes from. */
-const CHUNK_SIZE = 250;
+const CHUNK_SIZE = DETAIL_CHUNK_SIZE;
 /** Chunks collected ahead of the last one written, so one slow run cannot let memory grow. */
 const CHUNKS_AHEAD = 2;
-
-/**
- * What a retried attempt resumes from: the chunks safely on disk. Sent when a chunk is saved;
- * between chunks the activity's keep-alive heartbeats repeat it (see liveness.ts), which is
- * also how a cancellation reaches the attempt.
- */
-interface DetailProgress {
-  chunksDone: number;
-  /** File name (without extension) of each saved chunk, by index: each was written by the attempt that saved it. */
-  chunks?: string[];
-}
-
-interface ChunkCounts {
-  runs: number;
-  detailsFetched: number;
-  /** Run-detail requests made; the rest of the details were built from node executions. */
-  detailRequests: number;
-  detailFailures: number;
-  nodesFetched: number;
-  nodeFailures: number;
-  /** Why runs needed their run detail, by reason. */
-  fallbacks: Record<string, number>;
-}
 
 const emptyCounts = (): ChunkCounts => ({ runs: 0, detailsFetched: 0, detailRequests: 0, detailFailures: 0, nodesFetched: 0, nodeFailures: 0, fallbacks: {} });
 
@@ -58,13 +36,17 @@ const chunkName = (index: number): string => `chunk-${String(index).padStart(5, 
 /** One attempt's own version of a chunk, so an older attempt still running never replaces it. */
 const chunkBase = (index: number, tag: AttemptTag): string => attemptFileName(chunkName(index), '', tag);
 
-/** The chunks a heartbeat names, if they are all on disk; else nothing to resume from. */
-async function savedChunks(dir: string, resumed: DetailProgress | undefined): Promise<string[]> {
-  if (!resumed || typeof resumed.chunksDone !== 'number' || resumed.chunksDone <= 0) return [];
+/**
+ * The chunks a heartbeat (a DetailProgress, sent when a chunk is saved and repeated by the
+ * keep-alive heartbeats between chunks) names, if they are all on disk; else nothing to resume from.
+ */
+async function savedChunks(dir: string, heartbeatDetails: unknown): Promise<string[]> {
+  const resumed = detailProgressSchema.safeParse(heartbeatDetails);
+  if (!resumed.success || resumed.data.chunksDone <= 0) return [];
   // A heartbeat of an earlier release names no files: its attempt starts afresh.
-  const bases = resumed.chunks;
-  if (!Array.isArray(bases) || bases.length !== resumed.chunksDone) return [];
-  for (const base of bases) if (typeof base !== 'string' || !(await exists(path.join(dir, `${base}.json`)))) return [];
+  const bases = resumed.data.chunks;
+  if (bases === undefined || bases.length !== resumed.data.chunksDone) return [];
+  for (const base of bases) if (!(await exists(path.join(dir, `${base}.json`)))) return [];
   return bases;
 }
 
@@ -179,7 +161,7 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
   const chunksRoot = resolveInside(outputDir, `${plan.workDir}/detail-chunks`);
   // One folder per workflow run; inside it every attempt writes chunks named for itself.
   const chunksDir = path.join(chunksRoot, runLabel(tag));
-  const chunks = await savedChunks(chunksDir, activityInfo().heartbeatDetails as DetailProgress | undefined);
+  const chunks = await savedChunks(chunksDir, activityInfo().heartbeatDetails);
   let chunksDone = chunks.length;
   if (chunksDone > 0) {
     log.info('Resuming detail collection', { chunksDone });
@@ -306,7 +288,7 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
 
   // Exactly the chunks this attempt saved or resumed from, whatever other attempts left beside them.
   const totals = emptyCounts();
-  for (const base of chunks) addCounts(totals, JSON.parse(await readFile(path.join(chunksDir, `${base}.json`), 'utf8')) as ChunkCounts);
+  for (const base of chunks) addCounts(totals, detailChunkCountsSchema.parse(JSON.parse(await readFile(path.join(chunksDir, `${base}.json`), 'utf8'))));
   // Named for this attempt: an earlier attempt still running can never replace it.
   const file = `${plan.workDir}/${attemptFileName('runs', '.ndjson.gz', currentAttempt())}`;
   await concatenateGzipFiles(

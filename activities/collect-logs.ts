@@ -6,19 +6,8 @@ import type { DifyClient, LogsPage, LogsPageParams } from './dify/client';
 import type { WorkflowLog } from '../common/dify-schemas';
 import { beat, throwIfCancelled } from './activity-context';
 import { attemptFileName, currentAttempt, removeOtherRuns, runLabel, type AttemptTag } from './attempt-files';
-import {
-  answerFile,
-  chainIsOnDisk,
-  earlierStates,
-  readAnswer,
-  saveAnswer,
-  saveState,
-  withWriter,
-  writerOf,
-  type AnswerHeader,
-  type AnswerRequest,
-  type Writers,
-} from './log-answers';
+import { answerFile, chainIsOnDisk, earlierStates, readAnswer, saveAnswer, saveState, withWriter, writerOf } from './log-answers';
+import { logProgressSchema, RUN_STATUSES, type AnswerHeader, type AnswerRequest, type CrowdedSecond, type LogProgress } from '../common/collection-progress';
 import { resolveInside, StorageError, writeNdjsonGz } from './storage';
 
 export const PAGE_SIZE = 100;
@@ -28,58 +17,6 @@ export const PAGE_SIZE = 100;
  * before the collection settles for what it has; the report then says how many are missing.
  */
 export const MAX_TIE_PASSES = 60;
-
-/**
- * Where a retried attempt resumes: the paging state after the last answer on disk. Dify orders
- * logs by `created_at` alone, in whole seconds, and PostgreSQL returns the rows of a tied
- * second in a different order for each LIMIT/OFFSET query, so offsets skip some runs and
- * repeat others. Where Dify has date filters the collection walks a time cursor down the
- * window instead; where it has none (0.x), it pages by offset and asks again for the pages
- * that cut through a tied second until every position of that second is accounted for.
- */
-export interface LogProgress {
-  /** Answers saved so far (numbered from 1). */
-  answers: number;
-  /** Which attempt wrote which answers, so a resumed attempt reads exactly this chain. */
-  writers: Writers;
-  mode: 'cursor' | 'offset';
-  /** Passes over the whole window: a second one runs when the first fell short of Dify's count. */
-  pass: number;
-  /** Cursor: the newest second not yet known to be complete (inclusive). */
-  before: number;
-  /**
-   * Cursor: a second with more runs than a page, asked for on its own: pass 0 pages it whole
-   * (and learns Dify's count of it), then one page per run status (each usually fits a page, so
-   * no offset cuts through the tie), then passes with other page sizes until every run is in.
-   */
-  crowded?: Crowded;
-  /** Offset: the next page of the first pass. */
-  page: number;
-  /** Offset, after the first pass: rounds of re-asking done, and the pages left in this round. */
-  rounds?: number;
-  queue?: number[];
-  /** Page size of the pages in `queue`: every other round another one, so offsets cut elsewhere. */
-  queueLimit?: number;
-  /** Answers that asked again for runs already asked about (crowded seconds, cut pages, second pass). */
-  refetched: number;
-  /** Dify's count of the window, once paging is over. */
-  expected?: number;
-  done?: boolean;
-}
-
-const STATUSES = ['succeeded', 'failed', 'stopped'] as const;
-
-interface Crowded {
-  second: number;
-  page: number;
-  passes: number;
-  /** Page size of this pass: each pass after the split uses another, so offsets cut elsewhere. */
-  limit: number;
-  /** Dify's count of runs in the second (from the unfiltered pages). */
-  total?: number;
-  /** Next status to ask for, once pass 0 fell short; STATUSES.length when the split is done. */
-  split?: number;
-}
 
 interface Window {
   from: string;
@@ -163,9 +100,10 @@ class AnswerIndex {
 
 const initialProgress = (window: Window): LogProgress => ({ answers: 0, writers: [], mode: 'cursor', pass: 1, before: window.last, page: 1, refetched: 0 });
 
-function isProgress(value: unknown): value is LogProgress {
-  const candidate = value as Partial<LogProgress> | undefined;
-  return typeof candidate === 'object' && candidate !== null && typeof candidate.answers === 'number' && Array.isArray(candidate.writers) && (candidate.mode === 'cursor' || candidate.mode === 'offset');
+/** A heartbeat's or state file's progress, when it is one (an earlier release's or a damaged one is not). */
+function progressOf(value: unknown): LogProgress[] {
+  const parsed = logProgressSchema.safeParse(value);
+  return parsed.success ? [parsed.data] : [];
 }
 
 /**
@@ -173,7 +111,7 @@ function isProgress(value: unknown): value is LogProgress {
  * furthest first; only those whose answers are all still on disk.
  */
 async function resumePoints(dir: string, tag: AttemptTag): Promise<LogProgress[]> {
-  const candidates = [activityInfo().heartbeatDetails as unknown, ...(await earlierStates(dir, tag))].filter(isProgress).sort((a, b) => b.answers - a.answers);
+  const candidates = [activityInfo().heartbeatDetails as unknown, ...(await earlierStates(dir, tag))].flatMap(progressOf).sort((a, b) => b.answers - a.answers);
   const usable: LogProgress[] = [];
   for (const candidate of candidates) {
     if (candidate.answers > 0 && (await chainIsOnDisk(dir, candidate.writers, candidate.answers, tag))) usable.push(candidate);
@@ -266,16 +204,16 @@ class LogCollector {
    * asking the same pages again need not find what they missed: the second is split by run
    * status (each part usually fits one page), and further passes use other page sizes.
    */
-  private async crowdedStep(crowded: Crowded): Promise<void> {
+  private async crowdedStep(crowded: CrowdedSecond): Promise<void> {
     const { second } = crowded;
     const done = (): Partial<LogProgress> => ({ crowded: undefined, before: second - 1 });
     const complete = (total: number | undefined): boolean => total !== undefined && this.index.haveCrowded(second) >= total;
-    const splitting = crowded.split !== undefined && crowded.split < STATUSES.length;
+    const splitting = crowded.split !== undefined && crowded.split < RUN_STATUSES.length;
     if (splitting) {
       const split = crowded.split ?? 0;
-      return this.ask({ mode: 'cursor', page: 1, limit: this.pageSize, before: second, after: second, status: STATUSES[split] }, () => {
+      return this.ask({ mode: 'cursor', page: 1, limit: this.pageSize, before: second, after: second, status: RUN_STATUSES[split] }, () => {
         const next = { ...crowded, split: split + 1 };
-        if (split + 1 < STATUSES.length) return { crowded: next };
+        if (split + 1 < RUN_STATUSES.length) return { crowded: next };
         if (complete(crowded.total)) return done();
         return { crowded: { ...next, page: 1, passes: 1, limit: this.passLimit(1) } };
       }, true);

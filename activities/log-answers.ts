@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogsPage } from './dify/client';
 import type { WorkflowLog } from '../common/dify-schemas';
+import { answerHeaderSchema, type AnswerHeader, type AnswerRequest, type Writers } from '../common/collection-progress';
 import { attemptFileName, type AttemptTag } from './attempt-files';
 import { exists, listFiles, readNdjsonGz, StorageError, writeFileAtomic, writeNdjsonGz } from './storage';
 
@@ -10,33 +11,7 @@ import { exists, listFiles, readNdjsonGz, StorageError, writeFileAtomic, writeNd
  * named for the attempt that asked: the scratch from which a collection is resumed and merged.
  */
 
-/** What was asked: a page of the window, or of the logs up to (and from) a given second. */
-export interface AnswerRequest {
-  page: number;
-  limit: number;
-  /** Inclusive bounds in epoch seconds, when narrower than the window. */
-  before?: number;
-  after?: number;
-  /** 'offset': paged by page number over a Dify that ignores the date filters. */
-  mode: 'cursor' | 'offset';
-  /** Offset: a page of another size than the first pass's, asked only for the runs it adds. */
-  probe?: boolean;
-  /** Only runs of this status: a crowded second is split by status. */
-  status?: 'succeeded' | 'failed' | 'stopped';
-}
-
-export interface AnswerHeader {
-  kind: 'answer';
-  seq: number;
-  request: AnswerRequest;
-  total: number;
-  hasMore: boolean;
-  /** Entries Dify returned, whatever became of them (kept, outside the window, invalid). */
-  received: number;
-  outsideWindow: number;
-  oldest: number | null;
-  invalid: { logId: string | null; reason: string }[];
-}
+/** Each file's first line is its AnswerHeader (common/collection-progress.ts); the entries follow. */
 
 export function received(result: LogsPage): number {
   return result.items.length + result.outsideWindow + result.invalid.length;
@@ -68,15 +43,18 @@ export async function readAnswer(file: string): Promise<{ header: AnswerHeader; 
   const items: WorkflowLog[] = [];
   let header: AnswerHeader | undefined;
   for await (const value of readNdjsonGz(file)) {
-    if (header === undefined) header = value as AnswerHeader;
-    else items.push(value as WorkflowLog);
+    if (header !== undefined) {
+      // Entries were validated before they were saved (dify/client.ts) and are read back as written.
+      items.push(value as WorkflowLog);
+      continue;
+    }
+    const parsed = answerHeaderSchema.safeParse(value);
+    if (!parsed.success) throw new StorageError(`scratch file ${file} holds no answer header`);
+    header = parsed.data;
   }
-  if (header?.kind !== 'answer') throw new StorageError(`scratch file ${file} holds no answer header`);
+  if (header === undefined) throw new StorageError(`scratch file ${file} holds no answer header`);
   return { header, items };
 }
-
-/** `[attempt, last answer it wrote]` pairs, oldest first: which file holds answer n. */
-export type Writers = [number, number][];
 
 export function writerOf(writers: Writers, seq: number): number {
   for (const [attempt, last] of writers) if (seq <= last) return attempt;

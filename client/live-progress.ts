@@ -1,6 +1,7 @@
 import type { WorkflowClient, WorkflowExecutionDescription } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import type { LogCollection, Progress } from '../common/contracts';
+import { DETAIL_CHUNK_SIZE, detailProgressSchema, logProgressSchema } from '../common/collection-progress';
 import { progressQuery } from '../workflows';
 
 /**
@@ -21,9 +22,6 @@ export interface LiveProgress {
   folder: string | null;
 }
 
-/** collect-details.ts writes details in chunks of this many runs, and heartbeats `{chunksDone, inChunk}`. */
-const DETAIL_CHUNK = 250;
-
 interface Running {
   detailsDone: number;
   logPages: number;
@@ -32,17 +30,17 @@ interface Running {
   perRun: number;
 }
 
-const numberOf = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
-
 async function running(client: WorkflowClient, workflowId: string, description: WorkflowExecutionDescription): Promise<Running> {
   const converter = client.options.loadedDataConverter;
   const found: Running = { detailsDone: 0, logPages: 0, listed: 0, perRun: 1 };
   for (const activity of description.raw.pendingActivities ?? []) {
     const payloads = activity.heartbeatDetails?.payloads;
-    const details = (payloads?.length ? (await decodeArrayFromPayloads(converter, payloads))[0] : undefined) as Record<string, unknown> | undefined;
+    const details: unknown = payloads?.length ? (await decodeArrayFromPayloads(converter, payloads))[0] : undefined;
     const name = activity.activityType?.name ?? '';
     if (name === 'collectDetails') {
-      found.detailsDone += numberOf(details?.chunksDone) * DETAIL_CHUNK + numberOf(details?.inChunk);
+      // collect-details.ts heartbeats the chunks it saved; the runs of a chunk in progress show once it is saved.
+      const progress = detailProgressSchema.safeParse(details);
+      if (progress.success) found.detailsDone += progress.data.chunksDone * DETAIL_CHUNK_SIZE;
       // The logs step is over: its result is the details step's input, in this run's history.
       const history = await client.getHandle(workflowId).fetchHistory();
       for (const event of history.events ?? []) {
@@ -54,7 +52,8 @@ async function running(client: WorkflowClient, workflowId: string, description: 
         if (plan?.level === 'nodes') found.perRun = 2;
       }
     } else if (name === 'collectLogs') {
-      found.logPages += numberOf(details?.answers);
+      const progress = logProgressSchema.safeParse(details);
+      if (progress.success) found.logPages += progress.data.answers;
     }
   }
   return found;

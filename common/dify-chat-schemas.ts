@@ -136,6 +136,10 @@ export const chatMessagePageSchema = z.object({
   data: z.array(z.unknown()),
 });
 
+/** An item of a page that failed validation: kept aside with the reason, so the report can count it. */
+export const invalidItemSchema = z.object({ id: z.string().nullable(), reason: z.string() });
+export type InvalidItem = z.infer<typeof invalidItemSchema>;
+
 /** Who a conversation belongs to, from its listing entry (messages carry only opaque ids). */
 export const conversationOwnerSchema = z.object({
   id: z.string(),

@@ -10,6 +10,7 @@ import {
   chatMessageSchema,
   type ChatConversation,
   type ChatMessage,
+  type InvalidItem,
 } from '../../common/dify-chat-schemas';
 
 /**
@@ -46,12 +47,6 @@ function parsed<S extends z.ZodType>(schema: S, value: unknown, what: string): z
     });
   }
   return result.data;
-}
-
-/** An item of a page that failed validation: kept aside with the reason, so the report can count it. */
-export interface InvalidItem {
-  id: string | null;
-  reason: string;
 }
 
 /** Valid items parsed, the others set aside: one odd record must not sink a whole report. */

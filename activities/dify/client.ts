@@ -22,6 +22,7 @@ import {
   type RunDetail,
   type WorkflowLog,
 } from '../../common/dify-schemas';
+import type { InvalidLog } from '../../common/collection-progress';
 
 export interface DifyClientOptions {
   /** Server address without /v1. */
@@ -62,11 +63,6 @@ export interface LogsPageParams {
   status?: 'succeeded' | 'failed' | 'stopped';
 }
 
-export interface InvalidLogItem {
-  logId: string | null;
-  reason: string;
-}
-
 export interface LogsPage {
   page: number;
   limit: number;
@@ -75,7 +71,7 @@ export interface LogsPage {
   items: WorkflowLog[];
   /** Items Dify returned that lie outside [from, to), dropped here (Dify's bounds are inclusive). */
   outsideWindow: number;
-  invalid: InvalidLogItem[];
+  invalid: InvalidLog[];
   /** The oldest `created_at` among the entries Dify returned, kept or not (null: none parsed). */
   oldest: number | null;
 }
@@ -211,7 +207,7 @@ export class DifyClient {
       // A malformed envelope (truncated JSON from a proxy, a half-deployed Dify) is retried.
       const envelope = this.parse(workflowLogPageSchema, response, `workflow logs page ${params.page}`, true);
       const items: WorkflowLog[] = [];
-      const invalid: InvalidLogItem[] = [];
+      const invalid: InvalidLog[] = [];
       let outsideWindow = 0;
       let oldest: number | null = null;
       for (const raw of envelope.data) {
