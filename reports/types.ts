@@ -1,7 +1,6 @@
 import type { Completeness } from '../common/contracts';
 import type { Locale, ReportFormat } from '../common/report-options';
 import type { ReportWindow } from '../common/window';
-import type { Aggregates } from './aggregate';
 import type { Redaction } from './redact';
 import type { EarlierReport } from './trend';
 
@@ -55,10 +54,4 @@ export interface ReportFigures {
   tokenSpeed: number | null;
   /** Chat apps only: end-user likes ÷ (likes + dislikes), null when nobody rated. */
   satisfaction?: number | null;
-}
-
-export interface RenderedReport {
-  files: { name: string; content: string }[];
-  figures: ReportFigures;
-  aggregates: Aggregates;
 }

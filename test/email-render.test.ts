@@ -9,7 +9,7 @@ import { simpleParser } from 'mailparser';
 import type { Completeness, ReportSummary } from '../common/contracts';
 import { loadSettings } from '../config/load';
 import { deliverNotifications } from '../activities/notify';
-import { renderReport } from '../reports';
+import { renderReport } from './helpers/render-report';
 import { rangeWindow } from '../common/window';
 import { fixtureRuns } from './fixtures/report-runs';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Completeness } from '../common/contracts';
-import { renderReport, type ReportContext } from '../reports';
+import type { ReportContext } from '../reports';
+import { renderReport } from './helpers/render-report';
 import { rangeWindow } from '../common/window';
 import { fixtureRuns } from './fixtures/report-runs';
 

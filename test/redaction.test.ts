@@ -8,7 +8,8 @@ import type { Completeness, DetailCollection, LogCollection, ReportPlan } from '
 import { loadSettings } from '../config/load';
 import { renderReportFolder } from '../activities/render';
 import { writeNdjsonGz } from '../activities/storage';
-import { renderReport, type ReportContext } from '../reports';
+import type { ReportContext } from '../reports';
+import { renderReport } from './helpers/render-report';
 import { maskText, redactionFrom, userIdHasher } from '../reports/redact';
 import { previousWindow, rangeWindow } from '../common/window';
 import { CAROL_EMAIL, PHONE_USER, redactionRuns, SECRETS } from './fixtures/report-redaction';
