@@ -5,7 +5,7 @@ import type { Collection, ReportPlan } from '../common/contracts';
 import { ChatApi, consoleMinute } from './dify/chat-api';
 import type { ChatConversation, ChatMessage, CollectedMessage, ConversationOwner, InvalidItem } from '../common/dify-chat-schemas';
 import type { DifyClient } from './dify/client';
-import { DifyError } from './dify/errors';
+import { DifyError, errorMessage, rethrowIfFatal } from './dify/errors';
 import { attemptFileName, currentAttempt, removeOtherRuns, runLabel, type AttemptTag } from './attempt-files';
 import { exists, readNdjsonGz, resolveInside, writeNdjsonGz } from './storage';
 import {
@@ -64,16 +64,6 @@ async function resumePoint(dir: string, heartbeatDetails: unknown): Promise<Chat
   if (chunks.length !== (resumed.chunksDone ?? 0)) return undefined;
   for (const name of chunks) if (!(await exists(path.join(dir, name)))) return undefined;
   return resumed;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Not retryable and not about one conversation: wrong credentials, app id or address. */
-function rethrowIfFatal(error: unknown): void {
-  if (!(error instanceof DifyError)) throw error;
-  if (!error.retryable && error.kind !== 'not-found' && error.kind !== 'schema') throw error;
 }
 
 /** Runs `work` over `items` with at most `limit` in flight, keeping the input order of results. */
@@ -164,7 +154,7 @@ async function collectConversation(
       counts.conversationsGone += 1;
       return [];
     }
-    log.warn('Messages of a conversation could not be read', { conversationId: conversation.id, error: describe(error) });
+    log.warn('Messages of a conversation could not be read', { conversationId: conversation.id, error: errorMessage(error) });
     counts.conversationFailures += 1;
     return [];
   }
@@ -189,7 +179,7 @@ async function collectConversation(
         counts.nodesFetched += 1;
       } catch (error) {
         rethrowIfFatal(error);
-        record.problems.push(`nodes: ${describe(error)}`);
+        record.problems.push(`nodes: ${errorMessage(error)}`);
         counts.nodeFailures += 1;
       }
       return record;

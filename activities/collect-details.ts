@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { DetailCollection, ReportPlan } from '../common/contracts';
 import type { DifyClient } from './dify/client';
-import { DifyError } from './dify/errors';
+import { errorMessage, rethrowIfFatal } from './dify/errors';
 import type { CollectedRun, RunDetail, WorkflowLog } from '../common/dify-schemas';
 import { detailFromNodes } from './detail-from-nodes';
 import { attemptFileName, currentAttempt, removeOtherRuns, runLabel, type AttemptTag } from './attempt-files';
@@ -50,22 +50,6 @@ async function savedChunks(dir: string, heartbeatDetails: unknown): Promise<stri
   return bases;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * What Dify could not give for one run after the client's retries is recorded on the run, so
- * the report states its gaps. Two things stop the activity instead: a fault retrying cannot
- * fix (bad credentials, unknown app), and anything that is not a Dify error at all (a full
- * disk, a bug, a worker going down): recording that as a missing detail would turn a
- * retryable crash into a permanent hole in the report.
- */
-function rethrowIfFatal(error: unknown): void {
-  if (!(error instanceof DifyError)) throw error;
-  if (!error.retryable && error.kind !== 'not-found' && error.kind !== 'schema') throw error;
-}
-
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 
 function settle<T>(request: Promise<T>): Promise<Outcome<T>> {
@@ -73,7 +57,7 @@ function settle<T>(request: Promise<T>): Promise<Outcome<T>> {
     (value) => ({ ok: true as const, value }),
     (error: unknown) => {
       rethrowIfFatal(error);
-      return { ok: false as const, error: describe(error) };
+      return { ok: false as const, error: errorMessage(error) };
     },
   );
 }
@@ -138,7 +122,7 @@ async function appTakesFiles(dify: DifyClient): Promise<boolean> {
     return await dify.takesFiles();
   } catch (error) {
     rethrowIfFatal(error);
-    log.warn('Could not tell whether the app takes files; asking for every run detail', { error: describe(error) });
+    log.warn('Could not tell whether the app takes files; asking for every run detail', { error: errorMessage(error) });
     return true;
   }
 }

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { DifyClient } from './client';
-import { DifyError } from './errors';
+import { describeIssues, DifyError } from './errors';
 import {
   accountProfileSchema,
   chatConversationPageSchema,
@@ -30,13 +30,6 @@ export function isChatMode(mode: string | null | undefined): mode is ChatMode {
 
 /** Dify's largest page size for both listings. */
 export const CHAT_PAGE_SIZE = 100;
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
-}
 
 function parsed<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { redactSecrets, type ConsoleCredentials } from '../../config/load';
 import type { ConsoleAuthMode } from '../../config/schema';
 import { ConsoleSession, sharedConsoleSession } from './console-auth';
-import { DifyError, errorFromResponse, isDifyError, readErrorBody, type DifySurface } from './errors';
+import { describeIssues, DifyError, errorFromResponse, isDifyError, readErrorBody, type DifySurface } from './errors';
 import { headerValue, HttpTransport, type HttpRequest, type HttpResponse } from './http';
 import { sharedGate, type RequestGate } from './rate-limiter';
 import { parseRetryAfter } from './retry';
@@ -78,14 +78,6 @@ export interface LogsPage {
 
 /** Dify's largest page size for workflow logs. */
 export const MAX_LOG_PAGE_SIZE = 100;
-
-/** One line per zod issue, with the field path, short enough for a report. */
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
-}
 
 /** A window bound as Dify's filters want it (UTC, whole seconds, `Z`), plus its epoch seconds. */
 function windowBound(field: 'from' | 'to', value: string): { iso: string; seconds: number } {

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { errorEnvelopeSchema } from '../../common/dify-schemas';
 
 /**
@@ -219,4 +220,29 @@ function loginError(status: number, code: string, said: string): DifyError {
     retryable: false,
     setting: 'DIFY_CONSOLE_AUTH',
   });
+}
+
+/** One line per zod issue, with the field path, short enough for a report. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** An error's message, for a log line or a record's `problems`. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What Dify could not give for one run or conversation after the client's retries is recorded
+ * on it, so the report states its gaps. Two things stop the activity instead: a fault retrying
+ * cannot fix (bad credentials, unknown app or address), and anything that is not a Dify error
+ * at all (a full disk, a bug, a worker going down): recording that as a missing detail would
+ * turn a retryable crash into a permanent hole in the report.
+ */
+export function rethrowIfFatal(error: unknown): void {
+  if (!(error instanceof DifyError)) throw error;
+  if (!error.retryable && error.kind !== 'not-found' && error.kind !== 'schema') throw error;
 }
