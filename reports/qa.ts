@@ -76,19 +76,6 @@ function positionOf(item: Record<string, unknown>, fallback: number): number {
 }
 
 /**
- * The record as the per-run sheets read it: of its node executions only the knowledge
- * retrievals' results (what `retrievalOf` reads), so runs sorted for those sheets through
- * files do not carry every node's prompts and payloads along.
- */
-export function forPerRunSheets(record: RunRecord): RunRecord {
-  if (!record.nodes) return record;
-  const nodes = record.nodes
-    .filter((node) => node.node_type === 'knowledge-retrieval')
-    .map(({ id, index, node_id, node_type, title, status, outputs }) => ({ id, index, node_id, node_type, title, status, outputs: outputs ? { result: outputs.result } : outputs }));
-  return { ...record, nodes };
-}
-
-/**
  * Retrieval results of every knowledge-retrieval node, in execution order and, within a node,
  * in rank order (`metadata.position`), which is the order the LLM saw them.
  */

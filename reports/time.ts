@@ -95,12 +95,6 @@ export function localParts(unixSeconds: number, zone: string): { date: string; h
   return { date: dt.toISODate() ?? '', hour: dt.hour, weekday: dt.weekday };
 }
 
-/** Local hour 0–23, for the busiest-hours histogram. */
-export function localHour(unixSeconds: number, zone: string): number {
-  const at = shifted(unixSeconds, zone);
-  return at ? at.local.getUTCHours() : zoned(unixSeconds, zone).hour;
-}
-
 /**
  * Re-expresses a window bound in the report zone: a window handed over with another offset
  * must still print with the zone's own offset, like every other time in the report.

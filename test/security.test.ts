@@ -15,13 +15,13 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { ConfigError, loadSettings, type Settings } from '../config/load';
 import { ensureFolder, resolveInside, writeFileAtomic } from '../activities/storage';
-import { findTemporalCli, MISSING_CLI_MESSAGE } from '../client/temporal-cli';
+import { findTemporalCli } from '../client/temporal-cli';
 import { prepareReport, startReport } from '../client/report';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { FIXTURE_APP_ID, fixtureStore } from './fixtures/store-builder';
 import { startReceiver, type TestReceiver } from './helpers/dingtalk-receiver';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
-import { uniqueTaskQueue } from './helpers/temporal';
+import { MISSING_CLI_MESSAGE, uniqueTaskQueue } from './helpers/temporal';
 import { startTestWorker, type RunningWorker } from './helpers/worker';
 
 // Every log line of the SDK, the worker, workflows and activities, unfiltered and unredacted,

@@ -5,13 +5,13 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { findTemporalCli, MISSING_CLI_MESSAGE } from '../client/temporal-cli';
+import { findTemporalCli } from '../client/temporal-cli';
 import { generateRuns } from '../simulator/generate';
 import { startDifyServer, type RunningDifyServer } from '../simulator/dify-server';
 import { reportWorkflow } from '../workflows';
 import { FIXTURE_APP_ID, FIXTURE_CONSOLE, FIXTURE_TOKEN, fixtureEnv } from './fixtures/store-builder';
 import { bundleFile, startCli, until, type CliProcess } from './helpers/processes';
-import { quietRuntime } from './helpers/temporal';
+import { MISSING_CLI_MESSAGE, quietRuntime } from './helpers/temporal';
 import { freePort } from './helpers/ports';
 
 /**

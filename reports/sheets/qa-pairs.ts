@@ -1,4 +1,4 @@
-import { csvCell, type Sheet } from '../csv';
+import { csvCell } from '../csv';
 import { sheetLayouts, type QaKey, type QaLayout } from '../locale';
 import { compareRuns } from '../aggregate';
 import { answerOf, attachmentsOf, questionOf, retrievalOfRecord, segmentText } from '../qa';
@@ -123,10 +123,4 @@ export class QaRows {
     // Numbers are digits: as CSV text they are themselves.
     return `${this.fill(piece, this.numbered(record, piece.sessionId, piece.position)).join(',')}\r\n`;
   }
-}
-
-/** The whole sheet from records already in order (oldest first). */
-export function qaPairsSheet(records: readonly RunRecord[], segmentColumns: number, ctx: ReportContext): Sheet {
-  const rows = new QaRows(ctx, segmentColumns);
-  return { name: rows.fileName, rows: [...rows.header(), ...records.map((record) => rows.row(record))] };
 }

