@@ -264,7 +264,9 @@ export async function collectRunDetails(dify: DifyClient, outputDir: string, pla
       writeReady();
     }
   };
-  const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, concurrency) }, lane));
+  // Twice as many lanes as requests allowed in flight: a lane parses and stores its answer
+  // outside the gate, and meanwhile another lane's request takes the slot it left.
+  const lanes = await Promise.allSettled(Array.from({ length: 2 * Math.max(1, concurrency) }, lane));
   signal.removeEventListener('abort', wake);
   await writing;
   for (const result of lanes) if (result.status === 'rejected') throw result.reason;

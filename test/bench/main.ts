@@ -38,7 +38,7 @@ const { values: flags } = parseArgs({
     attachments: { type: 'boolean', default: process.env.BENCH_ATTACHMENTS === '1' },
     profile: { type: 'boolean', default: false },
     /** Node options of the worker process; the default is what deploy/ and the Dockerfile set. */
-    'worker-node-options': { type: 'string', default: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=192' },
+    'worker-node-options': { type: 'string', default: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=4' },
   },
 });
 
