@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import type { ReportPlan } from '../common/contracts';
-import type { ReportFigures } from '../reports';
+import { reportJsonSchema } from '../common/report-files';
 import { TREND_PERIODS, type EarlierReport } from '../reports/trend';
 import type { ReportWindow } from '../common/window';
 import { resolveInside } from './storage';
@@ -21,6 +21,9 @@ export interface EarlierReportFile extends EarlierReport {
 
 /** Folder names are labels starting with the window's first date, so they sort by time. */
 const LABEL = /^\d{4}-(\d{2}-\d{2}(_\d{4}-\d{2}-\d{2})?|W\d{2})$/;
+/** What the next periods read of a report.json: its window, figures and error signatures. */
+const earlierSchema = reportJsonSchema.pick({ window: true, figures: true, errors: true });
+
 /** Bounds the files read when many folders are unreadable or of another length. */
 const MAX_READS = TREND_PERIODS * 4;
 
@@ -41,17 +44,19 @@ export async function earlierReports(outputDir: string, plan: Pick<ReportPlan, '
   const found: EarlierReportFile[] = [];
   for (const name of candidates) {
     if (found.length >= count) break;
-    let json: { window?: ReportWindow; figures?: ReportFigures; errors?: { signature?: unknown }[] };
+    let json: unknown;
     try {
-      json = JSON.parse(await readFile(path.join(kindDir, name, 'report.json'), 'utf8')) as typeof json;
+      json = JSON.parse(await readFile(path.join(kindDir, name, 'report.json'), 'utf8'));
     } catch {
       continue;
     }
-    const { window, figures } = json;
-    if (!window || !figures || DateTime.fromISO(window.to).toMillis() > start) continue;
+    const parsed = earlierSchema.safeParse(json);
+    if (!parsed.success) continue;
+    const { window, figures, errors } = parsed.data;
+    if (DateTime.fromISO(window.to).toMillis() > start) continue;
     // Ranges of other lengths are other questions; days and weeks are compared as they come.
     if (plan.window.kind === 'range' && hours(window) !== hours(plan.window)) continue;
-    const errorSignatures = Array.isArray(json.errors) ? new Set(json.errors.map((error) => error.signature).filter((signature): signature is string => typeof signature === 'string')) : null;
+    const errorSignatures = errors ? new Set(errors.map((error) => error.signature)) : null;
     found.push({ window, figures, errorSignatures });
   }
   return found;

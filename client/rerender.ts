@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { completenessSchema, type DetailCollection, type LogCollection, type ReportPlan, type ReportSummary } from '../common/contracts';
+import type { DetailCollection, LogCollection, ReportPlan, ReportSummary } from '../common/contracts';
+import { reportJsonSchema } from '../common/report-files';
 import { findApp, type Settings } from '../config/load';
 import { localeSchema, reportFormatSchema } from '../common/report-options';
 import { renderReportFolder } from '../activities/render';
 import { exists } from '../activities/storage';
-import { previousWindow, reportWindowSchema } from '../common/window';
+import { previousWindow } from '../common/window';
 import { UsageError } from './errors';
 
 /**
@@ -21,12 +22,8 @@ export interface RerenderOptions {
   formats?: string;
 }
 
-const recordedSchema = z.object({
-  app: z.object({ key: z.string() }),
-  window: reportWindowSchema,
-  completeness: completenessSchema,
-  chat: z.object({}).passthrough().optional(),
-});
+/** What a re-render takes of report.json: which app, which window, and how complete the collection was. */
+const recordedSchema = reportJsonSchema.pick({ app: true, window: true, completeness: true, chat: true });
 
 export async function rerenderReport(settings: Settings, folderArg: string, options: RerenderOptions = {}, now = new Date()): Promise<ReportSummary> {
   const outputDir = path.resolve(settings.outputDir);

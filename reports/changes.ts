@@ -1,17 +1,5 @@
 import { round } from './numbers';
-import type { ReportFigures } from './types';
-
-/** A headline figure against the previous period (day over day for daily reports, week over week for weekly). */
-export interface Change {
-  figure: 'runs' | 'succeeded' | 'failed' | 'users' | 'sessions' | 'totalTokens' | 'p50ElapsedSeconds' | 'p95ElapsedSeconds' | 'tokenSpeed' | 'satisfaction' | 'cost';
-  /** Only for `cost`. */
-  currency?: string;
-  current: number | null;
-  previous: number | null;
-  delta: number | null;
-  /** Null when the previous value is zero or unknown: a change from nothing has no percentage. */
-  deltaPercent: number | null;
-}
+import type { Change, ReportFigures } from '../common/report-files';
 
 const SCALAR_FIGURES = ['runs', 'succeeded', 'failed', 'users', 'sessions', 'totalTokens', 'p50ElapsedSeconds', 'p95ElapsedSeconds', 'tokenSpeed'] as const;
 

@@ -1,5 +1,6 @@
 import type { Aggregates, NodeAggregate } from './aggregate';
-import { changesAgainst, type Change } from './changes';
+import { changesAgainst } from './changes';
+import type { Change } from '../common/report-files';
 import { bucketLabel } from './chat-aggregate';
 import { completenessIn } from './completeness';
 import { labels, type Labels } from './locale';

@@ -1,6 +1,7 @@
 import type { Completeness } from '../common/contracts';
 import type { Locale, ReportFormat } from '../common/report-options';
 import type { ReportWindow } from '../common/window';
+import type { ReportFigures } from '../common/report-files';
 import type { Redaction } from './redact';
 import type { EarlierReport } from './trend';
 
@@ -40,18 +41,5 @@ export interface EarlierUsers {
   periods: number;
 }
 
-/** The headline figures: what notifications quote and the next period compares against. */
-export interface ReportFigures {
-  runs: number;
-  succeeded: number;
-  failed: number;
-  users: number;
-  sessions: number;
-  totalTokens: number;
-  cost: Record<string, number>;
-  p50ElapsedSeconds: number | null;
-  p95ElapsedSeconds: number | null;
-  tokenSpeed: number | null;
-  /** Chat apps only: end-user likes ÷ (likes + dislikes), null when nobody rated. */
-  satisfaction?: number | null;
-}
+/** The headline figures, as report.json keeps them for the next periods. */
+export type { ReportFigures };

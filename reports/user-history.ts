@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { USERS_SCHEMA, usersFileSchema, type UsersFile } from '../common/report-files';
 
 /**
  * New vs returning users needs the users of earlier periods. Each report folder keeps a
@@ -8,19 +9,12 @@ import { createHash } from 'node:crypto';
  */
 
 export const USERS_FILE = 'users.json';
-export const USERS_SCHEMA = 'difyscope.users/1';
 
 /** How many earlier periods of the same kind count as "seen before". */
 export const LOOKBACK_PERIODS = { daily: 30, weekly: 12, range: 4 } as const;
 
 export function userKey(userId: string): string {
   return createHash('sha256').update(userId, 'utf8').digest('hex').slice(0, 16);
-}
-
-export interface UsersFile {
-  schema: typeof USERS_SCHEMA;
-  window: { from: string; to: string; label: string };
-  users: string[];
 }
 
 export function usersFileContent(userIds: Iterable<string>, window: UsersFile['window']): string {
@@ -31,11 +25,12 @@ export function usersFileContent(userIds: Iterable<string>, window: UsersFile['w
 
 /** The user keys of a users.json, or null when it is not one (older or foreign file). */
 export function parseUsersFile(content: string): string[] | null {
+  let json: unknown;
   try {
-    const parsed = JSON.parse(content) as Partial<UsersFile>;
-    if (parsed.schema !== USERS_SCHEMA || !Array.isArray(parsed.users)) return null;
-    return parsed.users.filter((key): key is string => typeof key === 'string');
+    json = JSON.parse(content);
   } catch {
     return null;
   }
+  const parsed = usersFileSchema.safeParse(json);
+  return parsed.success ? parsed.data.users : null;
 }

@@ -5,7 +5,8 @@ import type { Locale } from '../../common/report-options';
 import { completenessIn } from '../../reports/completeness';
 import { messageWords, type MessageWords } from './message-words';
 import { code, formatCost, formatInteger, formatNumber, formatPercent, formatSeconds, oneLine, signed } from './format';
-import type { ReportChange, ReportError, ReportExtras } from './report-extras';
+import type { Change, ReportError } from '../../common/report-files';
+import type { ReportExtras } from './report-extras';
 
 /**
  * The content of one notification, built once and shared by every channel so e-mail, chat
@@ -93,7 +94,7 @@ function headlineSubject(summary: ReportSummary, words: MessageWords): string {
   return summary.runs === 0 ? runs : `${runs} · ${words.failedShare(formatPercent(summary.failed, summary.runs))}`;
 }
 
-function changeLine(change: ReportChange, words: MessageWords): string | null {
+function changeLine(change: Change, words: MessageWords): string | null {
   if (change.delta === null) return null;
   const label = change.figure === 'cost' && change.currency ? words.costIn(change.currency) : (words.changeLabels[change.figure] ?? change.figure);
   const current = change.current === null ? 'n/a' : formatNumber(change.current);

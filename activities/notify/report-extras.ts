@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { reportJsonSchema, type Change, type ReportError } from '../../common/report-files';
 
 /**
  * The parts of report.json a message quotes beyond ReportSummary: the changes against the
@@ -8,26 +8,10 @@ import { z } from 'zod';
  * the json format, or an older schema, just gives a message without those lines.
  */
 
-const changeSchema = z.object({
-  figure: z.string(),
-  currency: z.string().optional(),
-  current: z.number().nullable(),
-  delta: z.number().nullable(),
-  deltaPercent: z.number().nullable(),
-});
-
-const errorSchema = z.object({ signature: z.string(), node: z.string().optional().default(''), count: z.number() });
-
-const extrasSchema = z.object({
-  changes: z.array(changeSchema).optional(),
-  errors: z.array(errorSchema).optional(),
-});
-
-export type ReportChange = z.infer<typeof changeSchema>;
-export type ReportError = z.infer<typeof errorSchema>;
+const extrasSchema = reportJsonSchema.pick({ changes: true, errors: true });
 
 export interface ReportExtras {
-  changes: ReportChange[];
+  changes: Change[];
   errors: ReportError[];
 }
 
