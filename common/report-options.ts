@@ -18,9 +18,14 @@ export const timezoneSchema = z
   .string()
   .refine((zone) => IANAZone.isValidZone(zone), { message: 'unknown time zone; use an IANA name such as Asia/Shanghai or UTC' });
 
+/** Where a report's notifications can go: one file per channel in activities/notify/. */
+export const NOTIFY_CHANNELS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook'] as const;
+export const notifyChannelSchema = z.enum(NOTIFY_CHANNELS);
+
 /** Metrics alert rules such as `failure_rate > 0.05`, `p95_latency_s > 30`, `runs < 10` compare. */
 export const ALERT_METRICS = ['runs', 'failed', 'failure_rate', 'p95_latency_s', 'users', 'tokens', 'satisfaction', 'conversations'] as const;
 
 export type CollectLevel = z.infer<typeof collectLevelSchema>;
 export type ReportFormat = z.infer<typeof reportFormatSchema>;
 export type Locale = z.infer<typeof localeSchema>;
+export type NotifyChannel = z.infer<typeof notifyChannelSchema>;

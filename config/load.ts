@@ -12,12 +12,11 @@ import {
   type ConsoleAuthMode,
   type FileApp,
   type GlobalEnv,
-  type NotifyChannel,
   type NotifyEnv,
   type ReportEnv,
   type Weekday,
 } from './schema';
-import type { CollectLevel, Locale, ReportFormat } from '../common/report-options';
+import type { CollectLevel, Locale, NotifyChannel, ReportFormat } from '../common/report-options';
 import { temporalConnectionFrom, TemporalSettingError, type TemporalConnection } from './temporal';
 
 export class ConfigError extends Error {

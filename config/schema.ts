@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALERT_METRICS, collectLevelSchema, localeSchema, REPORT_FORMATS, reportFormatSchema, timezoneSchema, type ReportFormat } from '../common/report-options';
+import { ALERT_METRICS, collectLevelSchema, localeSchema, NOTIFY_CHANNELS, notifyChannelSchema, REPORT_FORMATS, reportFormatSchema, timezoneSchema, type NotifyChannel, type ReportFormat } from '../common/report-options';
 
 /**
  * Every setting Difyscope reads: environment variables (or `.env`) and, for several apps, a
@@ -158,8 +158,6 @@ const httpUrlSchema = z
   .trim()
   .refine((value) => /^https?:\/\/[^\s/]+/i.test(value) && URL.canParse(value), { message: 'must be an http(s) URL' });
 
-export const NOTIFY_CHANNELS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook'] as const;
-export const notifyChannelSchema = z.enum(NOTIFY_CHANNELS);
 
 /** Alert rules such as `failure_rate > 0.05`, `p95_latency_s > 30`, `runs < 10`. */
 export const alertRuleSchema = z
@@ -236,7 +234,6 @@ export const notifyEnvSchema = z
   }, { when: everyField });
 
 export type NotifyEnv = z.output<typeof notifyEnvSchema>;
-export type NotifyChannel = z.infer<typeof notifyChannelSchema>;
 
 /** The one app configured by environment variables (the predecessor's names). */
 export const singleAppEnvSchema = z

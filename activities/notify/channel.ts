@@ -1,4 +1,4 @@
-import type { NotifyChannel } from '../../config/schema';
+import type { NotifyChannel } from '../../common/report-options';
 import type { Notification } from './message';
 
 /**

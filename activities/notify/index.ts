@@ -2,7 +2,7 @@ import { countNotification } from '../metrics';
 import type { ObjectStore } from '../store';
 import { ApplicationFailure } from '@temporalio/common';
 import { findApp, redactSecrets, type ChannelSettings, type Settings } from '../../config/load';
-import type { NotifyChannel } from '../../config/schema';
+import type { NotifyChannel } from '../../common/report-options';
 import { AlertRuleError, evaluateAlerts } from '../../reports/alerts';
 import { toApplicationFailure } from '../failures';
 import { ChannelError, type NotificationChannel } from './channel';

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { NotifyChannel } from '../../config/schema';
+import type { z } from 'zod';
+import type { NotifyChannel } from '../../common/report-options';
+import { intentRecordSchema, sentRecordSchema, type IntentRecord, type SentRecord } from '../../common/notification-records';
 import { writeFileAtomic } from '../storage';
 import type { ObjectStore } from '../store';
 
@@ -15,26 +17,6 @@ import type { ObjectStore } from '../store';
  */
 
 export const LEDGER_DIR = '.notifications';
-
-export interface SentRecord {
-  channel: NotifyChannel;
-  identity: string;
-  key: string;
-  messageId: string;
-  sentAt: string;
-  /** How many send attempts this message took on this channel, counting this one. */
-  attempt: number;
-  detail: string;
-}
-
-export interface IntentRecord {
-  channel: NotifyChannel;
-  identity: string;
-  key: string;
-  messageId: string;
-  startedAt: string;
-  attempt: number;
-}
 
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -79,11 +61,11 @@ export class NotificationLedger {
   }
 
   async sent(key: string, channel: NotifyChannel): Promise<SentRecord | null> {
-    return this.read<SentRecord>(this.fileFor(key, channel, 'sent'));
+    return this.read(sentRecordSchema, this.fileFor(key, channel, 'sent'));
   }
 
   async intent(key: string, channel: NotifyChannel): Promise<IntentRecord | null> {
-    return this.read<IntentRecord>(this.fileFor(key, channel, 'intent'));
+    return this.read(intentRecordSchema, this.fileFor(key, channel, 'intent'));
   }
 
   async recordIntent(record: IntentRecord): Promise<void> {
@@ -94,7 +76,7 @@ export class NotificationLedger {
     await this.write(this.fileFor(record.key, record.channel, 'sent'), `${JSON.stringify(record, null, 2)}\n`);
   }
 
-  private async read<T>(file: string): Promise<T | null> {
+  private async read<S extends z.ZodType>(schema: S, file: string): Promise<z.output<S> | null> {
     let text: string;
     if (this.store) {
       const body = await this.store.get(this.keyOf(file));
@@ -108,12 +90,16 @@ export class NotificationLedger {
         throw error;
       }
     }
+    let json: unknown;
     try {
-      return JSON.parse(text) as T;
+      json = JSON.parse(text);
     } catch {
       // Writes are atomic, so this is damage from outside; guessing "not sent" could send twice.
       throw new LedgerError(`notification ledger file ${file} is not valid JSON; check it, and delete it to send that notification again`);
     }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new LedgerError(`notification ledger file ${file} is not a ledger record; check it, and delete it to send that notification again`);
+    return parsed.data;
   }
 }
 

@@ -1,5 +1,5 @@
 import { CHANNEL_VARIABLES, hasTarget, type ChannelSettings } from '../../config/load';
-import { NOTIFY_CHANNELS, type NotifyChannel } from '../../config/schema';
+import { NOTIFY_CHANNELS, type NotifyChannel } from '../../common/report-options';
 import type { NotificationChannel } from './channel';
 import { dingtalkChannel } from './dingtalk';
 import { emailChannel } from './email';
