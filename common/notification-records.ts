@@ -7,24 +7,17 @@ import { notifyChannelSchema } from './report-options';
  * (sent), and read back by whichever worker delivers that message next.
  */
 
-export const intentRecordSchema = z.object({
+const ledgerRecordSchema = z.object({
   channel: notifyChannelSchema,
   identity: z.string(),
   key: z.string(),
   messageId: z.string(),
-  startedAt: z.string(),
-  attempt: z.number(),
-});
-export type IntentRecord = z.infer<typeof intentRecordSchema>;
-
-export const sentRecordSchema = z.object({
-  channel: notifyChannelSchema,
-  identity: z.string(),
-  key: z.string(),
-  messageId: z.string(),
-  sentAt: z.string(),
   /** How many send attempts this message took on this channel, counting this one. */
   attempt: z.number(),
-  detail: z.string(),
 });
+
+export const intentRecordSchema = ledgerRecordSchema.extend({ startedAt: z.string() });
+export type IntentRecord = z.infer<typeof intentRecordSchema>;
+
+export const sentRecordSchema = ledgerRecordSchema.extend({ sentAt: z.string(), detail: z.string() });
 export type SentRecord = z.infer<typeof sentRecordSchema>;
