@@ -39,6 +39,8 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     /** Node options of the worker process; the default is what deploy/ and the Dockerfile set. */
     'worker-node-options': { type: 'string', default: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=4' },
+    /** Allocator settings of the worker process (space-separated NAME=value); the default is what deploy/ and the Dockerfile set. */
+    'worker-env': { type: 'string', default: process.env.BENCH_WORKER_ENV ?? 'MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536' },
   },
 });
 
@@ -93,10 +95,19 @@ function ask(child: ChildProcess): Promise<RequestsMessage> {
   });
 }
 
+function workerAllocatorEnv(): Record<string, string> {
+  return Object.fromEntries(
+    flags['worker-env']
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((assignment) => [assignment.slice(0, assignment.indexOf('=')), assignment.slice(assignment.indexOf('=') + 1)]),
+  );
+}
+
 /** The worker as production runs it: `node dist/client/main.js worker`, prebuilt bundle, settings from the environment. */
 function startWorker(env: Record<string, string>, profileDir: string | undefined): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), WORKER_MAIN, 'worker'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: WORKFLOW_BUNDLE, NODE_OPTIONS: flags['worker-node-options'] },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: WORKFLOW_BUNDLE, NODE_OPTIONS: flags['worker-node-options'], ...workerAllocatorEnv() },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -191,7 +202,7 @@ function temporalServerCpu(): number {
 
 async function main(): Promise<void> {
   if (!existsSync(WORKER_MAIN) || !existsSync(WORKFLOW_BUNDLE)) throw new Error('the bench runs the compiled worker: run `npm run build` first (`npm run bench` does)');
-  const nodeOptions = flags['worker-node-options'] ? `; worker NODE_OPTIONS=${flags['worker-node-options']}` : '';
+  const nodeOptions = `${flags['worker-node-options'] ? `; worker NODE_OPTIONS=${flags['worker-node-options']}` : ''}${flags['worker-env'] ? ` ${flags['worker-env']}` : ''}`;
   console.log(`Difyscope bench: ${RUNS} runs over ${DAYS} day(s), level nodes, ${LATENCY_MS} ms per Dify request, DIFY_CONCURRENCY=${CONCURRENCY}, ${WORKLOAD.attachments ? 'an app whose users attach files' : 'an app without file uploads'}${nodeOptions}`);
   const env = await startTemporal();
   const dify = await startDify();
