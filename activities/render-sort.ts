@@ -16,9 +16,11 @@ export interface SortedEntry<T> {
 }
 
 /** Payload characters buffered before a sorted chunk is spilled to a file (a few MB of strings). */
-const CHUNK_CHARACTERS = 1_000_000;
-/** Read and write buffers of the chunk files. */
-const FILE_BUFFER = 256 * 1024;
+const CHUNK_CHARACTERS = 4_000_000;
+/** Write buffer of a chunk file. */
+const WRITE_BUFFER = 256 * 1024;
+/** Read buffer of a chunk file: the merge reads up to the fan-in of them at once. */
+const READ_BUFFER = 64 * 1024;
 
 /**
  * Puts runs in report order with bounded memory: an external merge sort. Entries are buffered
@@ -62,7 +64,7 @@ export class RunSorter<T> {
     await mkdir(this.dir, { recursive: true });
     this.spilled += 1;
     const file = path.join(this.dir, `chunk-${String(this.spilled).padStart(6, '0')}.ndjson`);
-    const stream = createWriteStream(file, { highWaterMark: FILE_BUFFER });
+    const stream = createWriteStream(file, { highWaterMark: WRITE_BUFFER });
     let failure: Error | undefined;
     stream.on('error', (error) => {
       failure ??= error;
@@ -71,7 +73,7 @@ export class RunSorter<T> {
       let text = '';
       for await (const entry of entries) {
         text += `${JSON.stringify([entry.createdAt, entry.logId, entry.payload])}\n`;
-        if (text.length < FILE_BUFFER) continue;
+        if (text.length < WRITE_BUFFER) continue;
         if (failure) throw failure;
         if (!stream.write(text)) await once(stream, 'drain');
         text = '';
@@ -121,7 +123,7 @@ async function* readEntries<T>(file: string): AsyncGenerator<SortedEntry<T>> {
     return { createdAt, logId, payload };
   };
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: FILE_BUFFER }) as AsyncIterable<Buffer>) {
+    for await (const chunk of createReadStream(file, { highWaterMark: READ_BUFFER }) as AsyncIterable<Buffer>) {
       const text = rest + decoder.write(chunk);
       let start = 0;
       for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
