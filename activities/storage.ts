@@ -110,7 +110,7 @@ function parseLine(text: string, file: string, line: number): unknown {
   }
 }
 
-const READ_BUFFER = 64 * 1024;
+const READ_BUFFER = 256 * 1024;
 
 /**
  * Streams the records of a gzip-compressed NDJSON file, one parsed value at a time. The file
