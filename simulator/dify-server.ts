@@ -18,7 +18,7 @@ export { PROFILES, type DifyProfile, type EraProfileName } from './profiles';
  */
 
 export interface DifyFaults {
-  /** Delay before every response. */
+  /** Time from a request's arrival to its answer (at least). */
   latencyMs?: number;
   /** Every n-th request gets 429 too_many_requests. */
   rateLimitEvery?: number;
@@ -152,6 +152,7 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const arrived = performance.now();
     const url = new URL(req.url ?? '/', 'http://simulated.dify');
     const text = await readBody(req);
     const csrf = req.headers['x-csrf-token'];
@@ -206,11 +207,22 @@ export async function startDifyServer(options: StartDifyServerOptions): Promise<
       send(res, { ...result.reply, headers: { ...announced, ...(result.reply.headers ?? {}) } });
     };
     if (faults.latencyMs) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        if (!res.destroyed) finish();
-      }, faults.latencyMs);
-      timers.add(timer);
+      // The answer leaves `latencyMs` after the request arrived, never sooner: the time this
+      // server took to build it is part of the latency, as it is of a real server's.
+      const answerAt = arrived + faults.latencyMs;
+      const wait = (): void => {
+        const left = answerAt - performance.now();
+        if (left <= 0) {
+          if (!res.destroyed) finish();
+          return;
+        }
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          wait();
+        }, Math.ceil(left));
+        timers.add(timer);
+      };
+      wait();
     } else {
       finish();
     }

@@ -12,9 +12,14 @@ import { shardPlan, shardWindow } from './shards';
 /**
  * Shards collected at once. Each shard's requests go through the app's shared gate
  * (DIFY_CONCURRENCY, DIFY_MAX_RPS), so this bounds only how many log listings page side by
- * side and how many activity slots one report may take from the worker.
+ * side and how many activity slots one report may take from the worker (8). A log listing
+ * asks one page at a time: with four shards at once, half the gate stood idle while they
+ * paged, twice per week. Seven page a week's days side by side and leave a slot free.
  */
-const PARALLEL_SHARDS = 4;
+const PARALLEL_SHARDS = 7;
+/** Reports started before seven shards at once collect four at a time, as they were recorded. */
+const PARALLEL_SHARDS_PATCH = 'seven-shards-at-once';
+const EARLIER_PARALLEL_SHARDS = 4;
 
 const { planReport, discardWorkDir, mergeShards } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -122,7 +127,8 @@ async function collect(plan: ReportPlan, progress: Progress, activities: TimedAc
       show({ done: results.filter(Boolean).length, count: shards.length });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_SHARDS, shards.length) }, lane));
+  const parallel = patched(PARALLEL_SHARDS_PATCH) ? PARALLEL_SHARDS : EARLIER_PARALLEL_SHARDS;
+  await Promise.all(Array.from({ length: Math.min(parallel, shards.length) }, lane));
   // Newest shard first, the order Dify lists runs in, as an unsharded collection has them.
   const merged = await activities.mergeShards(plan, results.reverse());
   progress.logsExpected = merged.logs.expected;
