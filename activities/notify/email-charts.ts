@@ -1,4 +1,4 @@
-import { Resvg } from '@resvg/resvg-js';
+import type { Resvg as ResvgClass } from '@resvg/resvg-js';
 
 /**
  * The charts of report.html as PNG images for e-mail. Gmail and Outlook drop inline SVG, so
@@ -34,7 +34,7 @@ function attribute(tag: string, name: string): string | undefined {
   return new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
 }
 
-export function renderSvgPng(svg: string): Buffer {
+export function renderSvgPng(Resvg: typeof ResvgClass, svg: string): Buffer {
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: SCALE },
     background: '#ffffff',
@@ -44,14 +44,16 @@ export function renderSvgPng(svg: string): Buffer {
 }
 
 /** `prefix` keeps content ids unique per message (mail clients cache images by id). */
-export function chartsAsImages(html: string, prefix: string): EmailHtml {
+export async function chartsAsImages(html: string, prefix: string): Promise<EmailHtml> {
+  // Loaded when a report is mailed: a native module the worker needs nowhere else.
+  const { Resvg } = await import('@resvg/resvg-js');
   const images: InlineImage[] = [];
   let failed = 0;
   const replaced = html.replace(SVG, (svg) => {
     const open = svg.slice(0, svg.indexOf('>') + 1);
     let content: Buffer;
     try {
-      content = renderSvgPng(svg);
+      content = renderSvgPng(Resvg, svg);
     } catch {
       failed += 1;
       return '';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { ChannelSettings } from '../../config/load';
 import { collectAttachments, type Attachment } from './attachments';
-import type { InlineImage } from './email-charts';
+import { chartsAsImages, type InlineImage } from './email-charts';
 import { describeError, nonRetryable, retryable, type ChannelError, type Delivery, type NotificationChannel } from './channel';
 import type { Notification } from './message';
 
@@ -90,9 +90,7 @@ async function bodyOf(notification: Notification, settings: EmailSettings): Prom
   const folder = notification.folder;
   if (notification.kind !== 'report' || folder === undefined) return { text: notification.markdown, attachments: [], images: [], notes: [] };
   const page = await readIfPresent(path.join(folder, 'report.html'));
-  // Loaded when a report is mailed: the renderer is a native module the worker needs nowhere else.
-  const { chartsAsImages } = await import('./email-charts');
-  const charts = page === undefined ? undefined : chartsAsImages(page, createHash('sha256').update(notification.key).digest('hex').slice(0, 12));
+  const charts = page === undefined ? undefined : await chartsAsImages(page, createHash('sha256').update(notification.key).digest('hex').slice(0, 12));
   const markdown = await readIfPresent(path.join(folder, 'report.md'));
   const text = markdown === undefined ? notification.markdown : `${markdown}${linksMarkdown(notification.links)}`;
   const set = await collectAttachments(folder, settings.attach, settings.zipAboveBytes, `${notification.app.key}-${notification.period}.zip`);
