@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Session } from 'node:inspector/promises';
-import { writeFile } from 'node:fs/promises';
 import type { DetailCollection, LogCollection, ReportPlan } from '../../common/contracts';
 import { nodeExecutionSchema, workflowLogSchema, type CollectedRun } from '../../common/dify-schemas';
 import { loadSettings } from '../../config/load';
@@ -54,12 +53,12 @@ async function main(): Promise<void> {
   if (!existsSync(raw)) {
     const started = Date.now();
     await writeNdjsonGz(`${raw}.tmp`, collectedRuns());
-    await import('node:fs/promises').then(({ rename }) => rename(`${raw}.tmp`, raw));
+    await rename(`${raw}.tmp`, raw);
     console.log(`generated ${RUNS} runs in ${((Date.now() - started) / 1000).toFixed(1)} s: ${raw}`);
   }
   const workDir = '.work/bench';
   await mkdir(path.join(outputDir, workDir), { recursive: true });
-  await import('node:fs/promises').then(({ copyFile }) => copyFile(raw, path.join(outputDir, workDir, 'runs.ndjson.gz')));
+  await copyFile(raw, path.join(outputDir, workDir, 'runs.ndjson.gz'));
   const to = new Date(Date.parse(`${START_DATE}T00:00:00Z`) + (DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
   const window = rangeWindow(START_DATE, to, TIMEZONE);
   const settings = loadSettings({ DIFY_BASE_URL: 'http://dify.invalid', DIFY_API_TOKEN: 'app-BenchServiceKey000000001', APP_KEY: 'bench', REPORT_TIMEZONE: TIMEZONE, OUTPUT_DIR: outputDir });
