@@ -173,6 +173,7 @@ class CsvFile {
     const text = this.pending;
     this.pending = '';
     this.check();
+    if (text === '') return;
     if (!this.stream.write(text)) {
       try {
         await once(this.stream, 'drain');
