@@ -1,12 +1,12 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, log, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { reportRequestSchema, type Collection, type Progress, type ReportPlan, type ReportRequest, type ReportSummary } from '../common/contracts';
 import { timedActivities, type TimedActivities } from './activity-options';
 import { chatModeOf, collectChatWindow } from './chat';
 import { collectDetails, collectLogs, collectShardWorkflow, NON_RETRYABLE } from './collect-shard';
 import { completionDetails, failedSummaryLine, finishedSummaryLine, progressDetails, shardSummary, summaryLine } from './metadata';
-import { APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE, SUMMARY_ATTRIBUTE } from './search-attributes';
+import { childAttributes } from './child-attributes';
+import { SUMMARY_ATTRIBUTE } from './search-attributes';
 import { shardPlan, shardWindow } from './shards';
 
 /**
@@ -61,19 +61,6 @@ function showOutcome(line: (started: string) => string): void {
 /** Shows the progress in the Web UI; a no-op for histories from before the metadata patch. */
 type ShowDetails = (shards?: { done: number; count: number }) => void;
 
-/** The parent's own attributes passed on to a shard (only those registered reach the parent). */
-function shardAttributes(label: string, summary: string): SearchAttributePair[] {
-  const app = workflowInfo().typedSearchAttributes.get(APP_ATTRIBUTE);
-  if (app === undefined) return [];
-  const withSummary = workflowInfo().typedSearchAttributes.get(SUMMARY_ATTRIBUTE) !== undefined;
-  return [
-    { key: APP_ATTRIBUTE, value: app },
-    { key: KIND_ATTRIBUTE, value: 'shard' },
-    { key: PERIOD_ATTRIBUTE, value: label },
-    ...(withSummary ? [{ key: SUMMARY_ATTRIBUTE, value: summary }] : []),
-  ];
-}
-
 function validateRequest(request: unknown): void {
   const parsed = reportRequestSchema.safeParse(request);
   if (parsed.success) return;
@@ -119,7 +106,7 @@ async function collect(plan: ReportPlan, progress: Progress, activities: TimedAc
       if (!shard) break;
       const options = { workflowId: `${workflowId}/shard-${shard.label}`, args: [shardPlan(plan, shard)] as [ReportPlan] };
       const summary = shardSummary(summaryLine(plan.window.kind, plan.app, plan.window.label), shard.label, index, shards.length);
-      const result = await executeChild(collectShardWorkflow, metadata ? { ...options, staticSummary: summary, typedSearchAttributes: shardAttributes(shard.label, summary) } : options);
+      const result = await executeChild(collectShardWorkflow, metadata ? { ...options, staticSummary: summary, typedSearchAttributes: childAttributes('shard', shard.label, summary) } : options);
       results[index] = result;
       progress.logsFetched += result.logs.fetched;
       progress.detailsFetched += result.details.detailsFetched;

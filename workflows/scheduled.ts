@@ -1,4 +1,4 @@
-import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ApplicationFailure,
   executeChild,
@@ -10,7 +10,7 @@ import {
 import { scheduledReportInputSchema, type ReportSummary, type ScheduledReportInput } from '../common/contracts';
 import { summaryLine } from './metadata';
 import { reportWorkflow } from './report';
-import { APP_ATTRIBUTE, KIND_ATTRIBUTE, PERIOD_ATTRIBUTE, SUMMARY_ATTRIBUTE } from './search-attributes';
+import { childAttributes } from './child-attributes';
 import { dailyWindow, weeklyWindow, WindowError, type ReportWindow } from '../common/window';
 
 /**
@@ -47,20 +47,6 @@ async function runPeriod(input: ScheduledReportInput, window: ReportWindow): Pro
 /** Web UI metadata of the period's report: `daily · support · 2025-03-09` and its search attributes. */
 const WEB_UI_METADATA_PATCH = 'web-ui-metadata';
 
-/** The app and kind come from the Schedule (only where registered); the period is this run's. */
-function periodAttributes(window: ReportWindow, summary: string): SearchAttributePair[] {
-  const app = workflowInfo().typedSearchAttributes.get(APP_ATTRIBUTE);
-  if (app === undefined) return [];
-  // The Schedule carries the summary attribute only where it is registered.
-  const withSummary = workflowInfo().typedSearchAttributes.get(SUMMARY_ATTRIBUTE) !== undefined;
-  return [
-    { key: APP_ATTRIBUTE, value: app },
-    { key: KIND_ATTRIBUTE, value: window.kind },
-    { key: PERIOD_ATTRIBUTE, value: window.label },
-    ...(withSummary ? [{ key: SUMMARY_ATTRIBUTE, value: summary }] : []),
-  ];
-}
-
 function startPeriod(input: ScheduledReportInput, window: ReportWindow, workflowId: string): Promise<ReportSummary> {
   const metadata = patched(WEB_UI_METADATA_PATCH);
   return executeChild(reportWorkflow, {
@@ -70,7 +56,7 @@ function startPeriod(input: ScheduledReportInput, window: ReportWindow, workflow
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     parentClosePolicy: ParentClosePolicy.TERMINATE,
     ...(metadata
-      ? { staticSummary: summaryLine(window.kind, input.app, window.label), staticDetails: `${window.from} → ${window.to} (${window.timezone})`, typedSearchAttributes: periodAttributes(window, summaryLine(window.kind, input.app, window.label)) }
+      ? { staticSummary: summaryLine(window.kind, input.app, window.label), staticDetails: `${window.from} → ${window.to} (${window.timezone})`, typedSearchAttributes: childAttributes(window.kind, window.label, summaryLine(window.kind, input.app, window.label)) }
       : { staticSummary: `${window.kind} report · ${input.app} · ${window.label} (${window.timezone})` }),
   });
 }
